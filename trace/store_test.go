@@ -1,0 +1,234 @@
+package trace
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sampleTrace has one row in every table, with awkward strings.
+func sampleTrace() *Trace {
+	return &Trace{
+		Meta: Meta{SchemaVersion: SchemaVersion, Recorder: "test", Mode: "host", Finalized: true},
+		Host: Host{Hostname: "vm1", Kernel: "6.18", BootID: "b", IPs: []string{"10.0.0.1"}, StartNS: 1, EndNS: 2},
+		Processes: []Process{
+			{ID: 1, PID: 10, Exe: "/usr/bin/a", Argv: []string{"a", "<img src=x>", "line\nbreak"}, StartNS: 1, Snapshot: true},
+			{ID: 2, PID: 11, PPID: 10, ParentID: 1, Exe: "/usr/bin/b", Argv: []string{"b"}, UID: 33, GID: 33, Cgroup: "/x", NetNS: 1 << 63, ExitNS: 5, ExitCode: 1},
+		},
+		Resources: []Resource{
+			{ID: 1, Kind: KindFile, Dev: 1 << 63, Ino: 42, Path: "/var/log/\x1b[31mred.log"},
+			{ID: 2, Kind: KindTCP, Src: "127.0.0.1:4000", Dst: "127.0.0.1:80"},
+		},
+		Accesses: []Access{
+			{Process: 1, Resource: 1, Writes: 3, WriteBytes: 300, FirstNS: 1, LastNS: 2},
+			{Process: 2, Resource: 1, Reads: 1, ReadBytes: 300, Opens: 1},
+			{Process: 2, Resource: 2, Connects: 1, Writes: 1, WriteBytes: 5},
+		},
+		Signals:    []Signal{{Sender: 2, Target: 1, TargetPID: 10, Signo: 1, Count: 2}},
+		Counters:   []Counter{{Name: "events", Value: 7}},
+		BlindSpots: []BlindSpot{{What: "dropped events", Count: 3, Detail: "ring buffer full"}},
+	}
+}
+
+// writeTrace stores t at a new path in dir and returns the path.
+func writeTrace(tb testing.TB, dir string, t *Trace) string {
+	tb.Helper()
+	path := filepath.Join(dir, "x.trace")
+	w, err := Create(path, t.Meta, t.Host)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, p := range t.Processes {
+		w.PutProcess(p)
+	}
+	for _, r := range t.Resources {
+		w.PutResource(r)
+	}
+	for _, a := range t.Accesses {
+		w.PutAccess(a)
+	}
+	for _, s := range t.Signals {
+		w.PutSignal(s)
+	}
+	for _, c := range t.Counters {
+		w.SetCounter(c.Name, c.Value)
+	}
+	for _, b := range t.BlindSpots {
+		w.PutBlindSpot(b)
+	}
+	if err := w.Close(t.Host, t.Meta); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(t.Host, t.Meta); err != nil {
+		tb.Fatalf("second Close: %v", err)
+	}
+	return path
+}
+
+func TestRoundTrip(t *testing.T) {
+	want := sampleTrace()
+	got, err := Open(writeTrace(t, t.TempDir(), want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSameContentSameBytes(t *testing.T) {
+	a, err := os.ReadFile(writeTrace(t, t.TempDir(), sampleTrace()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(writeTrace(t, t.TempDir(), sampleTrace()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two writes of the same trace differ")
+	}
+}
+
+func TestUpsertKeepsTotals(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.trace")
+	w, err := Create(path, Meta{}, Host{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PutAccess(Access{Process: 1, Resource: 1, Reads: 1})
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.PutAccess(Access{Process: 1, Resource: 1, Reads: 5})
+	if err := w.Close(Host{}, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Accesses) != 1 || tr.Accesses[0].Reads != 5 {
+		t.Fatalf("accesses = %+v, want one with 5 reads", tr.Accesses)
+	}
+}
+
+// TestUnfinalizedTraceReadable proves that what was committed survives a
+// writer that never closes (a killed recorder).
+func TestUnfinalizedTraceReadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.trace")
+	w, err := Create(path, Meta{Recorder: "r"}, Host{Hostname: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PutProcess(Process{ID: 1, PID: 1, Exe: "/sbin/init"})
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.PutProcess(Process{ID: 2, PID: 2, Exe: "/uncommitted"})
+	tr, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Meta.Finalized || len(tr.Processes) != 1 {
+		t.Fatalf("got finalized=%v processes=%d, want false and 1", tr.Meta.Finalized, len(tr.Processes))
+	}
+	w.abort()
+}
+
+func TestCreateRefusesExisting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e.trace")
+	os.WriteFile(path, []byte("keep me"), 0o644)
+	if _, err := Create(path, Meta{}, Host{}); err == nil || !strings.Contains(err.Error(), "file exists") {
+		t.Fatalf("Create over existing file: err = %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "keep me" {
+		t.Fatal("existing file was changed")
+	}
+}
+
+func TestOpenBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(writeTrace(t, dir, sampleTrace()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := append([]byte(nil), good...)
+	newer[63] = SchemaVersion + 1
+	otherApp := append([]byte(nil), good...)
+	otherApp[71] ^= 0xff
+	corrupt := append([]byte(nil), good...)
+	for i := 4096; i < len(corrupt); i++ {
+		corrupt[i] = 0xA5
+	}
+	cases := []struct {
+		name    string
+		content []byte
+		want    error
+	}{
+		{"empty", nil, ErrNotTrace},
+		{"text", []byte("hello, world\n"), ErrNotTrace},
+		{"header only", good[:50], ErrTruncated},
+		{"truncated", good[:len(good)/2], ErrTruncated},
+		{"newer schema", newer, ErrNewer},
+		{"other sqlite app", otherApp, ErrNotTrace},
+		{"corrupt pages", corrupt, ErrCorrupt},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".trace")
+			if err := os.WriteFile(path, c.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Open: err = %v, want %v", err, c.want)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, path) {
+				t.Fatalf("error is not one line naming the file: %q", msg)
+			}
+		})
+	}
+	if _, err := Open(filepath.Join(dir, "missing.trace")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("missing file: err = %v", err)
+	}
+}
+
+// FuzzOpen feeds mutated trace files to the reader: it must return a trace
+// or an error, never panic or hang.
+func FuzzOpen(f *testing.F) {
+	good, err := os.ReadFile(writeTrace(f, f.TempDir(), sampleTrace()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, 0, byte(0))
+	f.Add(good, 100, byte(0xff))
+	f.Add(good[:200], 0, byte(0))
+	f.Add([]byte("SQLite format 3\x00"), 0, byte(0))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content []byte, at int, b byte) {
+		if len(content) > 0 {
+			if at < 0 {
+				at = -at
+			}
+			content = append([]byte(nil), content...)
+			content[at%len(content)] = b
+		}
+		path := filepath.Join(dir, "fuzz.trace")
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(path + "-journal")
+		tr, err := Open(path)
+		if err == nil && tr == nil {
+			t.Fatal("nil trace without error")
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error: %q", err)
+		}
+	})
+}
