@@ -22,6 +22,7 @@ type Trace struct {
 	Signals    []Signal
 	Counters   []Counter
 	BlindSpots []BlindSpot
+	Users      []User
 }
 
 // Meta describes how and by what a trace was produced.
@@ -196,6 +197,13 @@ type BlindSpot struct {
 	Detail string
 }
 
+// User names a uid as the host's passwd database did at recording time, so
+// that plans can say "www-data" rather than 33.
+type User struct {
+	UID  uint32
+	Name string
+}
+
 // Sort puts every table of t in canonical order, so that two traces with the
 // same content compare and encode identically.
 func (t *Trace) Sort() {
@@ -220,4 +228,5 @@ func (t *Trace) Sort() {
 	})
 	sort.Slice(t.Counters, func(i, j int) bool { return t.Counters[i].Name < t.Counters[j].Name })
 	sort.Slice(t.BlindSpots, func(i, j int) bool { return t.BlindSpots[i].What < t.BlindSpots[j].What })
+	sort.Slice(t.Users, func(i, j int) bool { return t.Users[i].UID < t.Users[j].UID })
 }

@@ -126,7 +126,7 @@ func readAll(db *sql.DB) (*Trace, error) {
 		read func(*sql.DB, *Trace) error
 	}{
 		{"meta", readMeta}, {"host", readHost}, {"processes", readProcesses}, {"resources", readResources},
-		{"accesses", readAccesses}, {"signals", readSignals}, {"counters", readCounters}, {"blind_spots", readBlindSpots},
+		{"accesses", readAccesses}, {"signals", readSignals}, {"counters", readCounters}, {"blind_spots", readBlindSpots}, {"users", readUsers},
 	}
 	for _, s := range steps {
 		if err := s.read(db, t); err != nil {
@@ -262,6 +262,17 @@ func readBlindSpots(db *sql.DB, t *Trace) error {
 			return err
 		}
 		t.BlindSpots = append(t.BlindSpots, b)
+		return nil
+	})
+}
+
+func readUsers(db *sql.DB, t *Trace) error {
+	return scanRows(db, `SELECT uid, name FROM users ORDER BY uid`, func(r *sql.Rows) error {
+		var u User
+		if err := r.Scan(&u.UID, &u.Name); err != nil {
+			return err
+		}
+		t.Users = append(t.Users, u)
 		return nil
 	})
 }

@@ -95,6 +95,11 @@ CREATE TABLE counters (
 	value INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE users (
+	uid  INTEGER PRIMARY KEY,
+	name TEXT NOT NULL
+);
+
 CREATE TABLE blind_spots (
 	what   TEXT PRIMARY KEY,
 	count  INTEGER NOT NULL,

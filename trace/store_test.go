@@ -30,6 +30,7 @@ func sampleTrace() *Trace {
 		Signals:    []Signal{{Sender: 2, Target: 1, TargetPID: 10, Signo: 1, Count: 2}},
 		Counters:   []Counter{{Name: "events", Value: 7}},
 		BlindSpots: []BlindSpot{{What: "dropped events", Count: 3, Detail: "ring buffer full"}},
+		Users:      []User{{UID: 0, Name: "root"}, {UID: 33, Name: "www-data"}},
 	}
 }
 
@@ -58,6 +59,9 @@ func writeTrace(tb testing.TB, dir string, t *Trace) string {
 	}
 	for _, b := range t.BlindSpots {
 		w.PutBlindSpot(b)
+	}
+	for _, u := range t.Users {
+		w.PutUser(u)
 	}
 	if err := w.Close(t.Host, t.Meta); err != nil {
 		tb.Fatal(err)

@@ -28,12 +28,13 @@ type Writer struct {
 
 // upserts are the statements a Writer prepares in every transaction.
 var upserts = map[string]string{
-	"process": `INSERT OR REPLACE INTO processes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	"process":  `INSERT OR REPLACE INTO processes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 	"resource": `INSERT OR REPLACE INTO resources VALUES (?,?,?,?,?,?,?,?,?)`,
 	"access":   `INSERT OR REPLACE INTO accesses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 	"signal":   `INSERT OR REPLACE INTO signals VALUES (?,?,?,?,?,?,?)`,
 	"counter":  `INSERT OR REPLACE INTO counters VALUES (?,?)`,
 	"blind":    `INSERT OR REPLACE INTO blind_spots VALUES (?,?,?)`,
+	"user":     `INSERT OR REPLACE INTO users VALUES (?,?)`,
 	"meta":     `INSERT OR REPLACE INTO meta VALUES (?,?)`,
 	"host":     `INSERT OR REPLACE INTO host VALUES (1,?,?,?,?,?,?)`,
 }
@@ -164,6 +165,11 @@ func (w *Writer) SetCounter(name string, value int64) {
 // could not see.
 func (w *Writer) PutBlindSpot(b BlindSpot) {
 	w.exec("blind", b.What, b.Count, b.Detail)
+}
+
+// PutUser records the name of a uid.
+func (w *Writer) PutUser(u User) {
+	w.exec("user", u.UID, u.Name)
 }
 
 // Commit makes everything put so far durable and starts a new transaction.

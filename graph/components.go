@@ -1,0 +1,173 @@
+package graph
+
+import (
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/decompose-dev/decompose/trace"
+)
+
+// proc is one traced process, tied to its trace and, once grouped, to its
+// component.
+type proc struct {
+	host   string
+	p      *trace.Process
+	parent *proc
+	comp   *component
+	// done/joined memoise joinsParent during grouping.
+	done, joined bool
+}
+
+// component is the engine's working form of a Component.
+type component struct {
+	key    string // exe or script path: what makes two roots the same component
+	name   string
+	exe    string
+	script string
+	procs  []*proc
+	users  map[string]bool
+	// filled by the coupling and plan steps
+	listens  map[string]bool
+	exposed  bool
+	stateful bool
+	dataDirs map[string]bool
+	backing  bool
+	coupled  bool
+}
+
+// interpreters run scripts; a process of one is named by its script.
+var interpreters = regexp.MustCompile(`^(sh|bash|dash|ash|ksh|mksh|zsh|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|java)$`)
+
+// shortLived is how long a child may live and still count as work its
+// parent does (a check plugin, a CGI script, mv run by a cron job), in ns.
+const shortLived = int64(60e9)
+
+// identity returns the key and display name of the program a process runs:
+// the script for interpreters (python3 /opt/app/sync.py is sync.py), else
+// the executable.
+func identity(p *trace.Process) (key, name, script string) {
+	exe := p.Exe
+	if exe == "" {
+		exe = p.Comm
+	}
+	base := path.Base(exe)
+	if interpreters.MatchString(base) {
+		if s := scriptArg(p.Argv); s != "" {
+			return s, path.Base(s), s
+		}
+	}
+	if exe == "" {
+		return "pid " + strconv.Itoa(int(p.PID)), "pid-" + strconv.Itoa(int(p.PID)), ""
+	}
+	return exe, base, ""
+}
+
+// scriptArg finds the script an interpreter runs: the first operand, or
+// the argument of -m (python modules) or -jar (java). "sh -c CMD" runs no
+// script file.
+func scriptArg(argv []string) string {
+	for i := 1; i < len(argv); i++ {
+		a := argv[i]
+		switch {
+		case a == "-c" || a == "-e" || a == "-E" || a == "-r":
+			return ""
+		case a == "-m" || a == "-jar":
+			if i+1 < len(argv) {
+				return argv[i+1]
+			}
+			return ""
+		case a == "--":
+			continue
+		case strings.HasPrefix(a, "-"):
+			continue
+		default:
+			return a
+		}
+	}
+	return ""
+}
+
+// joinsParent reports whether x belongs to its parent's component: forked
+// workers run the same program; short-lived children do their parent's work
+// unless they are scripts of their own (cron jobs).
+func joinsParent(x *proc) bool {
+	if x.parent == nil {
+		return false
+	}
+	key, _, script := identity(x.p)
+	pkey, _, _ := identity(x.parent.p)
+	if key == pkey {
+		return true
+	}
+	if script != "" || x.p.Snapshot || x.p.ExitNS == 0 {
+		return false
+	}
+	return x.p.ExitNS-x.p.StartNS < shortLived
+}
+
+// groupComponents assigns every process to a component and returns the
+// components sorted by name. Names are unique: when two different programs
+// share a base name, the later ones (by key) get a "-2", "-3" suffix.
+func groupComponents(procs []*proc) []*component {
+	byKey := map[string]*component{}
+	var rootOf func(x *proc) *proc
+	rootOf = func(x *proc) *proc {
+		// Iterate rather than recurse: process trees can be deep.
+		for {
+			if !x.done {
+				x.joined, x.done = joinsParent(x), true
+			}
+			if !x.joined {
+				return x
+			}
+			x = x.parent
+		}
+	}
+	for _, x := range procs {
+		root := rootOf(x)
+		key, name, script := identity(root.p)
+		c := byKey[key]
+		if c == nil {
+			exe := root.p.Exe
+			c = &component{key: key, name: name, exe: exe, script: script, users: map[string]bool{},
+				listens: map[string]bool{}, dataDirs: map[string]bool{}}
+			byKey[key] = c
+		}
+		c.procs = append(c.procs, x)
+		x.comp = c
+	}
+	comps := make([]*component, 0, len(byKey))
+	for _, c := range byKey {
+		comps = append(comps, c)
+	}
+	sort.Slice(comps, func(i, j int) bool {
+		if comps[i].name != comps[j].name {
+			return comps[i].name < comps[j].name
+		}
+		return comps[i].key < comps[j].key
+	})
+	seen := map[string]int{}
+	for _, c := range comps {
+		seen[c.name]++
+		if n := seen[c.name]; n > 1 {
+			c.name += "-" + strconv.Itoa(n)
+		}
+	}
+	return comps
+}
+
+// isRecorder recognises decompose's own recording processes.
+func isRecorder(p *trace.Process) bool {
+	if path.Base(p.Exe) != "decompose" && p.Comm != "decompose" {
+		return false
+	}
+	for _, a := range p.Argv {
+		if a == "record" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package graph
+
+import (
+	"path"
+	"regexp"
+	"strings"
+)
+
+// platformPrefixes are paths a base image provides. Processes that read the
+// same libc or /etc/hosts are not coupled, so these never form couplings.
+var platformPrefixes = []string{
+	"/lib/", "/lib32/", "/lib64/", "/usr/lib/", "/usr/lib32/", "/usr/lib64/", "/usr/libexec/",
+	"/usr/local/lib/", "/usr/share/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/",
+	"/proc/", "/sys/", "/dev/pts/", "/etc/ssl/", "/etc/ca-certificates/", "/etc/alternatives/",
+	"/etc/ld.so.conf.d/", "/var/lib/dpkg/",
+}
+
+// platformFiles are single files a base image provides.
+var platformFiles = map[string]bool{
+	"/": true, "/etc/ld.so.cache": true, "/etc/ld.so.preload": true, "/etc/localtime": true, "/etc/timezone": true,
+	"/etc/nsswitch.conf": true, "/etc/passwd": true, "/etc/group": true, "/etc/shadow": true,
+	"/etc/hosts": true, "/etc/host.conf": true, "/etc/resolv.conf": true, "/etc/gai.conf": true,
+	"/etc/mime.types": true, "/etc/os-release": true, "/etc/hostname": true, "/etc/services": true,
+	"/etc/protocols": true, "/dev/null": true, "/dev/zero": true, "/dev/full": true, "/dev/random": true,
+	"/dev/urandom": true, "/dev/tty": true, "/dev/ptmx": true, "/dev/console": true,
+	"/tmp": true, "/var/tmp": true, "/dev/shm": true, "/dev": true, "/etc": true, "/usr": true,
+}
+
+// isPlatformFile reports whether p is provided by the base image.
+func isPlatformFile(p string) bool {
+	if platformFiles[p] {
+		return true
+	}
+	for _, pre := range platformPrefixes {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// logName matches log files by name.
+var logName = regexp.MustCompile(`\.(log|out|err)(\.[0-9]+)?(\.gz)?$`)
+
+// isLog reports whether p looks like a log file: logs are not data.
+func isLog(p string) bool {
+	return logName.MatchString(p) || strings.Contains(p, "/log/") || strings.Contains(p, "/logs/")
+}
+
+// ephemeralSegments name directories of runtime state, scratch and spools;
+// dataSegments name directories of persistent data.
+var (
+	ephemeralSegments = map[string]bool{"tmp": true, "run": true, "spool": true, "cache": true, "lock": true, "shm": true, "dev": true, "proc": true}
+	dataSegments      = map[string]bool{"lib": true, "data": true, "db": true, "srv": true, "home": true, "opt": true, "mnt": true}
+)
+
+// isEphemeral reports whether a written file at p is runtime state rather
+// than persistent data. The nearest telling directory name decides, so that
+// an application installed under a prefix (/tmp/t1/var/lib/app/db/x) is
+// judged like one installed at / (/var/lib/app/db/x: data).
+func isEphemeral(p string) bool {
+	segs := strings.Split(path.Dir(p), "/")
+	for i := len(segs) - 1; i >= 0; i-- {
+		switch {
+		case ephemeralSegments[segs[i]]:
+			return true
+		case dataSegments[segs[i]]:
+			return false
+		}
+	}
+	return false
+}
+
+// parentDir returns the directory holding p.
+func parentDir(p string) string { return path.Dir(p) }
