@@ -195,7 +195,7 @@ func (e *engine) fillPod(pod *Pod, byName map[string]*component, podOf map[strin
 	used := map[string]bool{}
 	sort.Slice(pod.Volumes, func(i, j int) bool { return pod.Volumes[i].Path < pod.Volumes[j].Path })
 	for i := range pod.Volumes {
-		pod.Volumes[i].Name = uniqueName(dnsName(path.Base(pod.Volumes[i].Path)), used)
+		pod.Volumes[i].Name = uniqueName(volumeName(pod.Volumes[i].Path), used)
 		if len(pod.Volumes[i].Components) > 1 && pod.FSGroup == 0 {
 			pod.FSGroup = gidOf(byName[pod.Volumes[i].Components[0]])
 		}
@@ -377,7 +377,9 @@ func normalize(p *Plan) {
 	}
 	for i := range p.Pods {
 		pod := &p.Pods[i]
-		sort.Slice(pod.Services, func(a, b int) bool { return pod.Services[a].Name+fmt.Sprint(pod.Services[a].Port) < pod.Services[b].Name+fmt.Sprint(pod.Services[b].Port) })
+		sort.Slice(pod.Services, func(a, b int) bool {
+			return pod.Services[a].Name+fmt.Sprint(pod.Services[a].Port) < pod.Services[b].Name+fmt.Sprint(pod.Services[b].Port)
+		})
 		for j := range pod.Services {
 			pod.Services[j].Clients = sortUnique(pod.Services[j].Clients)
 		}
@@ -427,3 +429,13 @@ func boolSet[V any](m map[string]V) map[string]bool {
 }
 
 func joinNames(names []string) string { return strings.Join(names, " + ") }
+
+// volumeName names a volume after the last two parts of its path
+// (/var/log/app -> log-app), which tell apart /run/app and /var/log/app.
+func volumeName(p string) string {
+	dir, base := path.Split(path.Clean(p))
+	if parent := path.Base(dir); parent != "/" && parent != "." {
+		return dnsName(parent + "-" + base)
+	}
+	return dnsName(base)
+}

@@ -55,7 +55,7 @@ func (e *engine) cluster(included []*component, couplings []Coupling) [][]*compo
 			}
 		}
 		r := find(first)
-		reasons[r] = append(reasons[r], fmt.Sprintf("%s: %s %s (%s)", joinNames(c.Components), c.Kind, c.Resource, distanceWords[c.Distance]))
+		reasons[r] = append(reasons[r], fmt.Sprintf("%s: %s (%s)", joinNames(c.Components), c.label(), distanceWords[c.Distance]))
 	}
 	byRoot := map[int]*group{}
 	var groups []*group
@@ -134,4 +134,13 @@ func (e *engine) louvain(groups []*group, couplings []Coupling) [][]*component {
 		e.groupWhy[gr.comps[0]] = gr.why
 	}
 	return pods
+}
+
+// label names a coupling by kind and resource, once: "anonymous pipe",
+// "signal SIGHUP", "unix /run/app.sock".
+func (c *Coupling) label() string {
+	if c.Kind == KindPipe {
+		return "anonymous pipe"
+	}
+	return string(c.Kind) + " " + c.Resource
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 )
 
 // Errors that explain why a file cannot be read as a trace. Open wraps them
@@ -31,7 +32,7 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 func Open(path string) (t *Trace, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			t, err = nil, fmt.Errorf("read trace %s: %w: the reader failed (%v): record the trace again", path, ErrCorrupt, r)
+			t, err = nil, fmt.Errorf("read trace %s: %w: the reader failed (%s): record the trace again", path, ErrCorrupt, oneLine(fmt.Sprint(r)))
 		}
 	}()
 	if err := checkHeader(path); err != nil {
@@ -45,7 +46,7 @@ func Open(path string) (t *Trace, err error) {
 	db.SetMaxOpenConns(1)
 	t, err = readAll(db)
 	if err != nil {
-		return nil, fmt.Errorf("read trace %s: %w: %v: record the trace again or restore it from a copy", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("read trace %s: %w: %s: record the trace again or restore it from a copy", path, ErrCorrupt, oneLine(err.Error()))
 	}
 	return t, nil
 }
@@ -275,4 +276,19 @@ func readUsers(db *sql.DB, t *Trace) error {
 		t.Users = append(t.Users, u)
 		return nil
 	})
+}
+
+// oneLine turns a message from SQLite, which may quote corrupt bytes, into
+// one printable line of bounded length.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "..."
+	}
+	return s
 }

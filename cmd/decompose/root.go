@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/decompose-dev/decompose/graph"
+	"github.com/decompose-dev/decompose/trace"
+)
+
+// newRootCommand builds the command tree. Flags live in each command's
+// closure: no package-level state.
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "decompose",
+		Short: "Show how to split a legacy VM application into containers and pods",
+		Long: `decompose records which processes of a running application share files,
+directories, pipes, FIFOs, unix sockets, TCP/UDP connections, shared memory
+and signals (eBPF, no code change), groups them into components, proposes
+pods, and explains every hidden coupling that would break a naive split.`,
+		Example: `  decompose demo                              # the whole job on a bundled recording
+  sudo decompose record -o app.trace --duration 10m
+  decompose analyze app.trace`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newRecordCommand(stdout, stderr),
+		newAnalyzeCommand(stdout),
+		newReportCommand(stdout),
+		newManifestsCommand(),
+		newTUICommand(),
+		newStaticCommand(),
+		newDemoCommand(stdout, stderr),
+		newVersionCommand(stdout),
+	)
+	return root
+}
+
+// traceArgs requires at least one trace file argument.
+func traceArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("%s needs at least one trace file (written by decompose record)", cmd.Name())}
+	}
+	return nil
+}
+
+// analysisFlags are the engine options shared by analyze, report,
+// manifests and tui.
+type analysisFlags struct {
+	ignore     string
+	resolution float64
+}
+
+func (f *analysisFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.ignore, "ignore", "", "leave out components whose name matches this regular expression")
+	cmd.Flags().Float64Var(&f.resolution, "resolution", 1, "pod granularity among components free to live apart: higher gives more, smaller pods")
+}
+
+// plan reads the traces and runs the engine.
+func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
+	opts := graph.Options{Resolution: f.resolution}
+	if f.resolution <= 0 {
+		return nil, usageError{fmt.Errorf("--resolution %v: pass a number above 0 (default 1)", f.resolution)}
+	}
+	if f.ignore != "" {
+		re, err := regexp.Compile(f.ignore)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--ignore %q is not a regular expression: %v", f.ignore, err)}
+		}
+		opts.Ignore = re
+	}
+	traces := make([]*trace.Trace, 0, len(paths))
+	for _, p := range paths {
+		t, err := trace.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		traces = append(traces, t)
+	}
+	return graph.Analyze(traces, opts)
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of decompose on a fresh Debian 12 machine, as root:
+# installs the Debian packages the tests need, then vets, checks formatting,
+# builds, and runs the whole test suite (eBPF tests included: they must not
+# skip when run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use. Keep this list in step with the tests.
+packages=(sqlite3 bpftool)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "test.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+echo "test.sh: go vet"
+go vet ./...
+echo "test.sh: gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "test.sh: these files need gofmt -w:" $unformatted >&2
+	exit 1
+fi
+echo "test.sh: go build"
+go build ./...
+echo "test.sh: go test"
+go test -count=1 -timeout 15m ./...
+echo "test.sh: all tests passed"
