@@ -12,6 +12,17 @@ type Plan struct {
 	Quality    Quality     `json:"quality"`
 	Hosts      []string    `json:"hosts"`
 	Resolution float64     `json:"resolution"`
+	// Warnings are what a person must look at before splitting: hidden
+	// couplings crossing pods, data written from several pods, blind spots.
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one thing to look at before committing to the plan.
+type Warning struct {
+	// Severity is "high" (the split breaks something until changed) or
+	// "info" (handled by the manifests, worth knowing).
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
 }
 
 // Component is a group of processes a person would name: a daemon with its
@@ -46,6 +57,7 @@ type Member struct {
 	Exe     string   `json:"exe"`
 	Argv    []string `json:"argv"`
 	UID     uint32   `json:"uid"`
+	GID     uint32   `json:"gid"`
 	StartNS int64    `json:"startNs"`
 	ExitNS  int64    `json:"exitNs"`
 }

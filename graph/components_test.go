@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"regexp"
+	"sort"
+	"testing"
+
+	"github.com/decompose-dev/decompose/trace"
+)
+
+// components returns the plan's components by name.
+func components(p *Plan) map[string]Component {
+	m := map[string]Component{}
+	for _, c := range p.Components {
+		m[c.Name] = c
+	}
+	return m
+}
+
+// couple makes every named process read one shared config file, so that
+// they all count as coupled.
+func couple(b *tb, names ...string) {
+	f := b.file("/etc/app/shared.conf")
+	for _, n := range names {
+		b.access(n, f, trace.Access{Opens: 1, Reads: 1})
+	}
+}
+
+func TestComponentGrouping(t *testing.T) {
+	b := newTB("h")
+	b.proc("init", "/bin/sh", "/opt/app/start.sh")
+	b.child("nginx", "init", "/usr/sbin/nginx", 0)
+	b.child("w1", "nginx", "/usr/sbin/nginx", 0)
+	b.child("w2", "nginx", "/usr/sbin/nginx", 0)
+	b.child("cron", "init", "/usr/sbin/cron", 0, "-f")
+	b.child("job", "cron", "/bin/sh", 5e6, "/etc/cron.hourly/rotate.sh")
+	b.child("mv", "job", "/usr/bin/mv", 2e6, "a", "b")
+	b.child("job2", "cron", "/bin/sh", 5e6, "/etc/cron.hourly/rotate.sh")
+	b.child("py", "init", "/usr/bin/python3", 0, "-u", "/opt/app/sync.py")
+	b.child("dec", "init", "/usr/local/bin/decompose", 0, "record", "-o", "x")
+	couple(b, "w1", "mv", "job2", "py", "dec")
+	p := analyze(t, b)
+	got := components(p)
+	want := map[string]int{"nginx": 3, "rotate.sh": 3, "sync.py": 1}
+	if len(got) != len(want) {
+		t.Fatalf("components = %v, want %v", names(got), want)
+	}
+	for n, procs := range want {
+		if got[n].Processes != procs {
+			t.Errorf("%s has %d processes, want %d", n, got[n].Processes, procs)
+		}
+	}
+	if got["sync.py"].Script != "/opt/app/sync.py" || got["sync.py"].Exe != "/usr/bin/python3" {
+		t.Errorf("sync.py = %+v", got["sync.py"])
+	}
+	sort.Strings(p.Excluded.ShareNothing)
+	if p.Excluded.Recorder != 1 || len(p.Excluded.ShareNothing) != 2 {
+		t.Errorf("excluded = %+v, want the recorder and {cron, start.sh}", p.Excluded)
+	}
+}
+
+func TestSameBaseNameDisambiguated(t *testing.T) {
+	b := newTB("h")
+	b.proc("a", "/opt/a/server")
+	b.proc("b", "/opt/b/server")
+	couple(b, "a", "b")
+	got := components(analyze(t, b))
+	if _, ok := got["server"]; !ok {
+		t.Fatalf("components = %v", names(got))
+	}
+	if _, ok := got["server-2"]; !ok {
+		t.Fatalf("components = %v", names(got))
+	}
+}
+
+func TestIgnore(t *testing.T) {
+	b := newTB("h")
+	b.proc("a", "/usr/bin/alpha")
+	b.proc("b", "/usr/bin/beta")
+	b.proc("c", "/usr/sbin/sshd")
+	couple(b, "a", "b", "c")
+	p, err := Analyze([]*trace.Trace{&b.t}, Options{Ignore: regexp.MustCompile(`^sshd$`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := components(p)["sshd"]; ok || len(p.Excluded.Ignored) != 1 {
+		t.Fatalf("sshd not ignored: %v, excluded %+v", names(components(p)), p.Excluded)
+	}
+	if len(p.Couplings) != 1 || len(p.Couplings[0].Components) != 2 {
+		t.Fatalf("couplings = %+v", p.Couplings)
+	}
+}
+
+func names(m map[string]Component) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
