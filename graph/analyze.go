@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -81,7 +83,7 @@ func Analyze(traces []*trace.Trace, opts Options) (*Plan, error) {
 
 // load indexes the processes, resources and signals of every trace.
 func (e *engine) load(traces []*trace.Trace) {
-	byKey := map[string]*sharedResource{}
+	connections := map[connKey]*sharedResource{}
 	seenHost := map[string]int{}
 	for _, t := range traces {
 		host := t.Host.Hostname
@@ -104,7 +106,7 @@ func (e *engine) load(traces []*trace.Trace) {
 		if !t.Meta.Finalized {
 			e.blind = append(e.blind, BlindSpot{What: "trace not finalized: the recorder stopped without closing it; data ends at its last commit", Count: 1, Host: host})
 		}
-		procs := map[trace.ProcessID]*proc{}
+		procs := make(map[trace.ProcessID]*proc, len(t.Processes))
 		for i := range t.Processes {
 			p := &t.Processes[i]
 			if isRecorder(p) {
@@ -118,20 +120,10 @@ func (e *engine) load(traces []*trace.Trace) {
 		for _, x := range procs {
 			x.parent = procs[x.p.ParentID]
 		}
-		res := map[trace.ResourceID]*sharedResource{}
-		for i := range t.Resources {
-			r := &t.Resources[i]
-			key := resourceKey(host, r)
-			sr := byKey[key]
-			if sr == nil {
-				sr = &sharedResource{kind: r.Kind, res: r, host: host}
-				byKey[key] = sr
-			}
-			res[r.ID] = sr
-		}
+		resourceOf := e.loadResources(t, host, connections)
 		for i := range t.Accesses {
 			a := &t.Accesses[i]
-			x, sr := procs[a.Process], res[a.Resource]
+			x, sr := procs[a.Process], resourceOf(a.Resource)
 			if x == nil || sr == nil {
 				continue
 			}
@@ -150,14 +142,6 @@ func (e *engine) load(traces []*trace.Trace) {
 			e.blind = append(e.blind, BlindSpot{What: "signals whose sender or target was not traced", Count: unknownTargets, Host: host})
 		}
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		e.resources = append(e.resources, byKey[k])
-	}
 	sort.SliceStable(e.procs, func(i, j int) bool {
 		a, b := e.procs[i], e.procs[j]
 		if a.host != b.host {
@@ -165,6 +149,52 @@ func (e *engine) load(traces []*trace.Trace) {
 		}
 		return a.p.ID < b.p.ID
 	})
+}
+
+// connKey identifies a TCP/UDP connection across traces: the same
+// connection recorded on both hosts has the same endpoints.
+type connKey struct {
+	kind     trace.ResourceKind
+	src, dst string
+}
+
+// loadResources adds the resources of t to e.resources, in ID order, with
+// connections joined across traces at their first sight, and returns the
+// lookup from resource ID to shared resource. Traces read by trace.Open are
+// sorted by ID, so the lookup is a binary search; hand-built unsorted
+// traces get a map.
+func (e *engine) loadResources(t *trace.Trace, host string, connections map[connKey]*sharedResource) func(trace.ResourceID) *sharedResource {
+	srs := make([]*sharedResource, len(t.Resources))
+	for i := range t.Resources {
+		r := &t.Resources[i]
+		if (r.Kind == trace.KindTCP || r.Kind == trace.KindUDP) && !r.Listen {
+			k := connKey{r.Kind, r.Src, r.Dst}
+			if sr := connections[k]; sr != nil {
+				srs[i] = sr
+				continue
+			}
+			srs[i] = &sharedResource{kind: r.Kind, res: r, host: host}
+			connections[k] = srs[i]
+		} else {
+			srs[i] = &sharedResource{kind: r.Kind, res: r, host: host}
+		}
+		e.resources = append(e.resources, srs[i])
+	}
+	sorted := slices.IsSortedFunc(t.Resources, func(a, b trace.Resource) int { return cmp.Compare(a.ID, b.ID) })
+	if sorted {
+		return func(id trace.ResourceID) *sharedResource {
+			i, ok := slices.BinarySearchFunc(t.Resources, id, func(r trace.Resource, id trace.ResourceID) int { return cmp.Compare(r.ID, id) })
+			if !ok {
+				return nil
+			}
+			return srs[i]
+		}
+	}
+	byID := make(map[trace.ResourceID]*sharedResource, len(srs))
+	for i, r := range t.Resources {
+		byID[r.ID] = srs[i]
+	}
+	return func(id trace.ResourceID) *sharedResource { return byID[id] }
 }
 
 // dropIgnored removes components matching --ignore from every coupling and

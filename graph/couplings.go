@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"fmt"
 	"net"
 	"sort"
 	"strconv"
@@ -23,19 +22,6 @@ type sharedResource struct {
 	res  *trace.Resource // the first record of it; Src/Dst/Path are shared
 	host string
 	uses []use
-}
-
-// resourceKey identifies a resource across traces: connections by their
-// endpoints (the same connection seen on both hosts is one), everything else
-// by host and trace-local ID.
-func resourceKey(host string, r *trace.Resource) string {
-	switch r.Kind {
-	case trace.KindTCP, trace.KindUDP:
-		if !r.Listen {
-			return fmt.Sprintf("%s|%s|%s", r.Kind, r.Src, r.Dst)
-		}
-	}
-	return fmt.Sprintf("%s|%d", host, r.ID)
 }
 
 // side aggregates one component's uses of a resource.
@@ -81,6 +67,14 @@ func (s *side) onlyExec() bool {
 // sides groups the uses of r by component, in component-name order,
 // skipping components that only executed it.
 func (r *sharedResource) sides() []*side {
+	if len(r.uses) == 1 { // the common case: a resource of one process
+		s := &side{comp: r.uses[0].proc.comp}
+		s.add(r.uses[0])
+		if s.onlyExec() {
+			return nil
+		}
+		return []*side{s}
+	}
 	by := map[*component]*side{}
 	for _, u := range r.uses {
 		s := by[u.proc.comp]

@@ -255,15 +255,23 @@ func quality(comps []Component, couplings []Coupling, podOf map[string]string) Q
 		case c.Hidden:
 			q.HiddenInsidePods++
 		}
-		for i := 0; i < len(c.Components); i++ {
-			for j := i + 1; j < len(c.Components); j++ {
-				a, b := index[c.Components[i]], index[c.Components[j]]
-				w := 1 + math.Log1p(float64(c.Bytes))
-				if old := g.WeightedEdge(a, b); old != nil {
-					w += old.Weight()
-				}
-				g.SetWeightedEdge(g.NewWeightedEdge(simple.Node(a), simple.Node(b), w))
+		// A coupling among k components adds a star of k-1 edges around
+		// its first writer or client (its first component if it has none):
+		// linear in k, where a clique would be quadratic.
+		hub := c.Components[0]
+		if len(c.From) > 0 {
+			hub = c.From[0]
+		}
+		for _, n := range c.Components {
+			if n == hub {
+				continue
 			}
+			a, b := index[hub], index[n]
+			w := 1 + math.Log1p(float64(c.Bytes))
+			if old := g.WeightedEdge(a, b); old != nil {
+				w += old.Weight()
+			}
+			g.SetWeightedEdge(g.NewWeightedEdge(simple.Node(a), simple.Node(b), w))
 		}
 	}
 	if g.Edges().Len() > 0 {
