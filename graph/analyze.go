@@ -12,12 +12,17 @@ import (
 	"github.com/decompose-dev/decompose/trace"
 )
 
-// Options tune the engine. The zero value is usable: it means resolution 1.
+// Options tune the engine. The zero value is usable.
 type Options struct {
 	// Ignore leaves out components whose name matches (nil: none).
 	Ignore *regexp.Regexp
-	// Resolution is the Louvain granularity: higher gives more, smaller
-	// pods among components free to live apart. 0 means 1.
+	// Resolution, when above 0, lets Louvain community detection group
+	// components that are free to live apart (network clients and servers)
+	// by their traffic: higher values give more, smaller pods; 1 is classic
+	// modularity. 0 (the default) groups none: each gets its own pod behind
+	// a Service, as product.md's table proposes. Modularity merges strongly
+	// linked pairs in large graphs at any fixed resolution, so grouping is
+	// something the user asks for, not the default.
 	Resolution float64
 	// Seed seeds community detection; the same seed gives the same plan.
 	Seed uint64
@@ -58,11 +63,8 @@ func Analyze(traces []*trace.Trace, opts Options) (*Plan, error) {
 	if len(traces) == 0 {
 		return nil, errors.New("analyze: no trace given")
 	}
-	if opts.Resolution == 0 {
-		opts.Resolution = 1
-	}
 	if opts.Resolution < 0 {
-		return nil, fmt.Errorf("analyze: resolution %v is negative: pass a value above 0 (1 is the default)", opts.Resolution)
+		return nil, fmt.Errorf("analyze: resolution %v is negative: pass 0 (no grouping) or a value above 0", opts.Resolution)
 	}
 	e := &engine{opts: opts, users: map[string]map[uint32]string{}, served: map[*component][]string{},
 		external: map[*component][]string{}, remote: map[string]bool{}}

@@ -110,7 +110,7 @@ func (e *engine) louvain(groups []*group, couplings []Coupling) [][]*component {
 		g.SetWeightedEdge(g.NewWeightedEdge(simple.Node(a), simple.Node(b), w))
 	}
 	var communities [][]gonum.Node
-	if g.Edges().Len() == 0 {
+	if g.Edges().Len() == 0 || e.opts.Resolution == 0 {
 		for i := range groups {
 			communities = append(communities, []gonum.Node{simple.Node(i)})
 		}
@@ -124,6 +124,12 @@ func (e *engine) louvain(groups []*group, couplings []Coupling) [][]*component {
 		var pod []*component
 		for _, n := range members {
 			pod = append(pod, groups[n.ID()].comps...)
+		}
+		if len(members) > 1 {
+			why := fmt.Sprintf("community detection (Louvain, resolution %g) grouped %d sets of components by the traffic between them", e.opts.Resolution, len(members))
+			for _, n := range members {
+				groups[n.ID()].why = append(groups[n.ID()].why, why)
+			}
 		}
 		sort.Slice(pod, func(i, j int) bool { return pod[i].name < pod[j].name })
 		pods = append(pods, pod)

@@ -5,8 +5,9 @@
 // with its short-lived children), aggregates accesses into typed couplings
 // between components, classifies each coupling by the distance it allows
 // (same container, same pod, separate pods behind a Service, shared config),
-// merges what must live together and clusters the rest with Louvain community
-// detection (gonum), and finally derives the plan: pods, workload kinds,
+// merges what must live together, optionally groups the rest by traffic with
+// Louvain community detection (gonum; Options.Resolution), and finally
+// derives the plan: pods, workload kinds,
 // Services, volumes, ConfigMaps, Secrets, remedies for hidden couplings that
 // cross pods, a migration order and quality figures.
 //

@@ -182,3 +182,37 @@ func TestReadPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestResolutionKnob: services free to live apart (cross-host TCP between
+// plain programs) are grouped by Louvain at a low resolution and kept
+// apart at a high one.
+func TestResolutionKnob(t *testing.T) {
+	b := newTB("h")
+	for _, n := range []string{"a", "b", "c", "d"} {
+		b.proc(n, "/opt/x/"+n)
+	}
+	link := func(from, to, src, dst string, bytes int64) {
+		r := b.resource(src, trace.Resource{Kind: trace.KindTCP, Src: src, Dst: dst})
+		b.access(from, r, trace.Access{Connects: 1, WriteBytes: bytes})
+		b.access(to, r, trace.Access{Accepts: 1, ReadBytes: bytes})
+	}
+	link("a", "b", "10.0.0.1:1", "10.0.0.2:80", 1e6)
+	link("c", "d", "10.0.0.3:1", "10.0.0.4:80", 1e6)
+	link("b", "c", "10.0.0.2:2", "10.0.0.3:80", 10)
+	pods := func(res float64) int {
+		p, err := Analyze([]*trace.Trace{&b.t}, Options{Resolution: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Pods)
+	}
+	if n := pods(0.5); n != 2 {
+		t.Errorf("resolution 0.5: %d pods, want 2 (a+b, c+d)", n)
+	}
+	if n := pods(0); n != 4 {
+		t.Errorf("default resolution: %d pods, want 4 (network-only neighbours apart)", n)
+	}
+	if n := pods(50); n != 4 {
+		t.Errorf("resolution 50: %d pods, want 4", n)
+	}
+}

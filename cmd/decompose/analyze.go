@@ -20,7 +20,7 @@ host, to analyze an application spread over several machines: a connection
 seen from both ends is joined into one coupling.`,
 		Example: `  decompose analyze app.trace
   decompose analyze --json web.trace db.trace > plan.json
-  decompose analyze --ignore '^(sshd|cron)$' --resolution 2 app.trace`,
+  decompose analyze --ignore '^(sshd|cron)$' --resolution 1 app.trace`,
 		Args: traceArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := flags.plan(args)

@@ -60,14 +60,14 @@ type analysisFlags struct {
 
 func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.ignore, "ignore", "", "leave out components whose name matches this regular expression")
-	cmd.Flags().Float64Var(&f.resolution, "resolution", 1, "pod granularity among components free to live apart: higher gives more, smaller pods")
+	cmd.Flags().Float64Var(&f.resolution, "resolution", 0, "group components free to live apart by their traffic (Louvain); higher gives more, smaller pods; try 1; 0 groups none")
 }
 
 // plan reads the traces and runs the engine.
 func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
 	opts := graph.Options{Resolution: f.resolution}
-	if f.resolution <= 0 {
-		return nil, usageError{fmt.Errorf("--resolution %v: pass a number above 0 (default 1)", f.resolution)}
+	if f.resolution < 0 {
+		return nil, usageError{fmt.Errorf("--resolution %v: pass 0 (no grouping, the default) or a number above 0", f.resolution)}
 	}
 	if f.ignore != "" {
 		re, err := regexp.Compile(f.ignore)
