@@ -213,8 +213,18 @@ func (e *engine) dropIgnored(in []Coupling) []Coupling {
 		}
 	}
 	keep := func(n string) bool { return !ignored[n] }
+	byName := e.byName()
 	out := in[:0]
 	for _, c := range in {
+		if (c.Kind == KindTCP || c.Kind == KindUDP) && len(c.From) > 0 && len(keepStrings(c.From, keep)) == 0 {
+			// Every client is ignored (a load generator, an admin tool):
+			// to the rest of the application they come from outside.
+			for _, server := range without(c.Components, c.From) {
+				if keep(server) {
+					byName[server].exposed = true
+				}
+			}
+		}
 		c.Components = keepStrings(c.Components, keep)
 		if len(c.Components) < 2 {
 			continue

@@ -99,3 +99,21 @@ func names(m map[string]Component) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestIgnoredClientMakesServerExposed: ignoring the load generator that
+// drove a front end leaves the front end reached from outside.
+func TestIgnoredClientMakesServerExposed(t *testing.T) {
+	b := newTB("h")
+	b.proc("web", "/opt/shop/bin/web")
+	b.proc("load", "/opt/shop/bin/load")
+	c := b.resource("c", trace.Resource{Kind: trace.KindTCP, Src: "127.0.0.1:40000", Dst: "127.0.0.1:8080"})
+	b.access("load", c, trace.Access{Connects: 1, WriteBytes: 10})
+	b.access("web", c, trace.Access{Accepts: 1, ReadBytes: 10})
+	p, err := Analyze([]*trace.Trace{&b.t}, Options{Ignore: regexp.MustCompile(`^load$`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web, ok := components(p)["web"]; !ok || !web.Exposed {
+		t.Fatalf("web = %+v, want an exposed component", components(p))
+	}
+}
