@@ -39,21 +39,29 @@ type component struct {
 }
 
 // interpreters run scripts; a process of one is named by its script.
-var interpreters = regexp.MustCompile(`^(sh|bash|dash|ash|ksh|mksh|zsh|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|java)$`)
+var interpreters = regexp.MustCompile(`^(sh|bash|dash|ash|ksh|mksh|zsh|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|java)$`)
+
+// multiCall binaries run the program named by argv[0].
+var multiCall = map[string]bool{"busybox": true, "toybox": true}
 
 // shortLived is how long a child may live and still count as work its
 // parent does (a check plugin, a CGI script, mv run by a cron job), in ns.
 const shortLived = int64(60e9)
 
 // identity returns the key and display name of the program a process runs:
-// the script for interpreters (python3 /opt/app/sync.py is sync.py), else
-// the executable.
+// the script for interpreters (python3 /opt/app/sync.py is sync.py), the
+// applet for multi-call binaries (busybox's cat is cat), else the
+// executable.
 func identity(p *trace.Process) (key, name, script string) {
 	exe := p.Exe
 	if exe == "" {
 		exe = p.Comm
 	}
 	base := path.Base(exe)
+	if multiCall[base] && len(p.Argv) > 0 && p.Argv[0] != "" {
+		base = path.Base(p.Argv[0])
+		exe = exe + ":" + base
+	}
 	if interpreters.MatchString(base) {
 		if s := scriptArg(p.Argv); s != "" {
 			return s, path.Base(s), s
@@ -83,6 +91,8 @@ func scriptArg(argv []string) string {
 			continue
 		case strings.HasPrefix(a, "-"):
 			continue
+		case strings.HasPrefix(a, "/dev/fd/") || strings.HasPrefix(a, "/proc/self/fd/"):
+			return "" // a script fed through a pipe or process substitution
 		default:
 			return a
 		}

@@ -117,3 +117,25 @@ func TestIgnoredClientMakesServerExposed(t *testing.T) {
 		t.Fatalf("web = %+v, want an exposed component", components(p))
 	}
 }
+
+func TestIdentity(t *testing.T) {
+	cases := []struct {
+		exe  string
+		argv []string
+		name string
+	}{
+		{"/bin/busybox", []string{"/bin/cat", "/run/app.pid"}, "cat"},
+		{"/bin/busybox", []string{"sh", "/opt/app/rotate.sh"}, "rotate.sh"},
+		{"/usr/bin/bash", []string{"bash", "/dev/fd/3"}, "bash"},
+		{"/usr/bin/python3", []string{"python3", "-m", "http.server"}, "http.server"},
+		{"/usr/bin/java", []string{"java", "-Xmx1g", "-jar", "/opt/app/app.jar"}, "app.jar"},
+		{"/bin/sh", []string{"sh", "-c", "echo hi"}, "sh"},
+		{"/usr/sbin/nginx", []string{"nginx: worker process"}, "nginx"},
+	}
+	for _, c := range cases {
+		_, name, _ := identity(&trace.Process{Exe: c.exe, Argv: c.argv})
+		if name != c.name {
+			t.Errorf("identity(%s %q) = %q, want %q", c.exe, c.argv, name, c.name)
+		}
+	}
+}

@@ -109,9 +109,14 @@ func (e *engine) fileCouplings(b *builder, r *sharedResource) {
 			}
 		}
 	}
+	// Memory is shared when two components map the file shared and one of
+	// them can write it; a file that all only read through a mapping is
+	// just read.
 	if maps := filter(sides, func(s *side) bool { return s.SharedMaps > 0 }); len(maps) >= 2 {
-		b.add(KindShm, p, "", maps, comps(filter(maps, (*side).wrote)), sumBytes(maps), sumMaps(maps))
-		return
+		if writers := filter(maps, (*side).wrote); len(writers) > 0 {
+			b.add(KindShm, p, "", maps, comps(writers), sumBytes(maps), sumMaps(maps))
+			return
+		}
 	}
 	if len(sides) < 2 {
 		return

@@ -148,6 +148,11 @@ func TestCouplingKinds(t *testing.T) {
 			b.access("a", f, trace.Access{OpensWrite: 1, SharedMaps: 1})
 			b.access("b", f, trace.Access{Opens: 1, SharedMaps: 1})
 		}, KindShm, "/dev/shm/seg", SameContainer, true, []string{"a"}},
+		{"a file both only read through shared mappings is config, not shm", func(b *tb) {
+			f := b.file("/srv/app/lookup.db")
+			b.access("a", f, trace.Access{Opens: 1, SharedMaps: 1})
+			b.access("b", f, trace.Access{Opens: 1, SharedMaps: 1})
+		}, KindConfig, "/srv/app/lookup.db", AnyDistance, true, nil},
 		{"sysv shared memory", func(b *tb) {
 			s := b.resource("s", trace.Resource{Kind: trace.KindSysVShm, Key: 0x1234, Ino: 9})
 			b.access("a", s, trace.Access{SharedMaps: 1, Writes: 1})

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+// Helpers shared by the decompose programs: filtering, fd lookup, path walk,
+// socket description and the io counters.
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "types.h"
+
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFIFO 0010000
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_DGRAM 2
+
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define DEBUGFS_MAGIC 0x64626720
+#define TRACEFS_MAGIC 0x74726163
+#define BPF_FS_MAGIC 0xcafe4a11
+
+#define MAX_DEPTH 40
+
+/* Set by the loader before load. */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 filter_mode = 0; /* 0 all, 1 traced map, 2 cgroup */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct io_key);
+	__type(value, struct io_val);
+} io SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+/* Scratch record for the snapshot iterator (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_ev);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		*v += 1;
+}
+
+/* skip_current reports whether the current task is outside what we trace. */
+static __always_inline bool skip_tgid(__u32 tgid)
+{
+	if (tgid == 0 || tgid == self_tgid)
+		return true;
+	if (filter_mode == 1)
+		return bpf_map_lookup_elem(&traced, &tgid) == NULL;
+	if (filter_mode == 2)
+		return bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1;
+	return false;
+}
+
+static __always_inline __u64 leader_start(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_boottime);
+}
+
+static __always_inline void fill_hdr(struct hdr *h, __u32 type, __u32 tgid, __u64 start)
+{
+	h->type = type;
+	h->tgid = tgid;
+	h->start = start;
+	h->ts = bpf_ktime_get_boot_ns();
+}
+
+/* fd_file returns the struct file of fd in t's table, or NULL. */
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* regs returns the user registers saved at syscall entry: at a per-syscall
+ * exit tracepoint they still hold the arguments (x86_64: di si dx r10 r8 r9). */
+static __always_inline struct pt_regs *user_regs(struct task_struct *t)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(t);
+}
+
+/* walk_path writes the components of path p, leaf first, each NUL-terminated,
+ * into buf and returns the bytes written. Mount points are crossed; the walk
+ * ends at the root of the initial mount namespace. */
+static __noinline __u32 walk_path(struct dentry *d, struct vfsmount *vm, char *buf)
+{
+	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+	__u32 off = 0;
+
+	for (int i = 0; i < MAX_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct dentry *root = BPF_CORE_READ(vm, mnt_root);
+
+		if (d == root || d == parent) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+			if (d != root || mp == mnt)
+				break;
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			vm = (void *)mp + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+		long n = bpf_probe_read_kernel_str(buf + (off & PATH_MASK), NAME_CHUNK, name);
+		if (n <= 0)
+			break;
+		off = (off & PATH_MASK) + n;
+		d = parent;
+	}
+	return off;
+}
+
+static __always_inline __u32 walk_file(struct file *f, char *buf)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	return walk_path(d, vm, buf);
+}
+
+static __always_inline void read_unix_addr(struct unix_sock *u, char *dst, __u16 *len)
+{
+	struct unix_address *a = BPF_CORE_READ(u, addr);
+	int l;
+
+	if (!a)
+		return;
+	l = BPF_CORE_READ(a, len) - 2; /* minus sun_family */
+	if (l <= 0)
+		return;
+	if (l > SUN_LEN)
+		l = SUN_LEN;
+	bpf_probe_read_kernel(dst, SUN_LEN, (void *)a + bpf_core_field_offset(struct unix_address, name) + 2);
+	*len = l;
+}
+
+/* fill_sock describes the socket behind a file. */
+static __always_inline void fill_sock(struct file_ev *e, struct socket *sock)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 fam;
+
+	e->sk = (__u64)sk;
+	e->stype = BPF_CORE_READ(sock, type);
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = fam;
+	e->sstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (fam == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
+		e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (fam == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)e->raddr, sk, __sk_common.skc_v6_daddr);
+		e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (fam == AF_UNIX) {
+		struct unix_sock *u = (void *)sk;
+		struct sock *peer = BPF_CORE_READ(u, peer);
+
+		read_unix_addr(u, e->sun, &e->sun_len);
+		e->peer_sk = (__u64)peer;
+		if (peer) {
+			struct socket *ps = BPF_CORE_READ(peer, sk_socket);
+			read_unix_addr((void *)peer, e->peer_sun, &e->peer_sun_len);
+			if (ps) {
+				struct inode *pi = (void *)ps + bpf_core_field_offset(struct socket_alloc, vfs_inode) -
+						   bpf_core_field_offset(struct socket_alloc, socket);
+				e->peer_ino = BPF_CORE_READ(pi, i_ino);
+			}
+		}
+	}
+}
+
+/* fill_file describes f into e (everything but the header). */
+static __noinline void fill_file(struct file_ev *e, struct file *f)
+{
+	struct inode *in = BPF_CORE_READ(f, f_inode);
+	__u32 mode = BPF_CORE_READ(in, i_mode);
+
+	e->mode = mode;
+	e->ino = BPF_CORE_READ(in, i_ino);
+	e->dev = BPF_CORE_READ(in, i_sb, s_dev);
+	e->magic = BPF_CORE_READ(in, i_sb, s_magic);
+	e->gen = BPF_CORE_READ(in, i_generation);
+	if (!e->flags)
+		e->flags = BPF_CORE_READ(f, f_flags);
+	if ((mode & S_IFMT) == S_IFSOCK) {
+		fill_sock(e, BPF_CORE_READ(f, private_data));
+		return;
+	}
+	if (e->magic == PIPEFS_MAGIC)
+		return;
+	e->parent_ino = BPF_CORE_READ(f, f_path.dentry, d_parent, d_inode, i_ino);
+	e->path_len = walk_file(f, e->path);
+}
+
+/* interesting reports whether an inode is worth counting: regular files,
+ * directories, pipes/FIFOs and sockets outside pseudo file systems. */
+static __always_inline bool interesting(__u32 mode, __u64 magic)
+{
+	__u32 t = mode & S_IFMT;
+	if (t != S_IFREG && t != S_IFDIR && t != S_IFIFO && t != S_IFSOCK)
+		return false;
+	switch (magic) {
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case BPF_FS_MAGIC:
+		return false;
+	}
+	return true;
+}
+
+/* emit_file sends a file record for f; reason_fd packs reason<<32 | fd.
+ * k names the process and carries the datagram peer address, if any; ksun is
+ * the unix path that address hashes, or NULL. */
+static __noinline int emit_file(struct file *f, struct io_key *k, __u64 reason_fd, __u32 flags, const char *ksun)
+{
+	struct file_ev *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(STAT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(e, 0, offsetof(struct file_ev, path));
+	fill_hdr(&e->h, EV_FILE, k->tgid, k->start);
+	e->reason = reason_fd >> 32;
+	e->fd = (__s32)reason_fd;
+	e->flags = flags;
+	fill_file(e, f);
+	e->kfamily = k->family;
+	e->kport = k->port;
+	__builtin_memcpy(e->kaddr, k->addr, 16);
+	if (ksun) {
+		bpf_probe_read_kernel(e->ksun, SUN_LEN, ksun);
+		e->ksun_len = SUN_LEN;
+	}
+	stat_inc(STAT_EVENTS);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

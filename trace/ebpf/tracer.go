@@ -1,0 +1,325 @@
+package ebpf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// Filter says which processes the kernel side records.
+type Filter int
+
+const (
+	// FilterNone records every process but the recorder itself.
+	FilterNone Filter = iota
+	// FilterPIDs records the processes added with Track and their
+	// descendants (the kernel adds children at fork).
+	FilterPIDs
+	// FilterCgroup records the processes in Config.Cgroup and below it.
+	FilterCgroup
+)
+
+// Config is what New needs. The zero value traces the whole host.
+type Config struct {
+	Filter Filter
+	// Cgroup is the cgroup v2 directory for FilterCgroup.
+	Cgroup string
+	// SelfPID is the process to ignore; 0 means os.Getpid().
+	SelfPID int
+	// IOEntries bounds the per-(process, inode) counter map; 0 means 65536.
+	IOEntries uint32
+	// RingBytes is the ring buffer size (a power of two); 0 means 8 MiB.
+	RingBytes uint32
+}
+
+// Hook is one attached (or refused) kernel hook.
+type Hook struct {
+	Name string // e.g. "tracepoint/syscalls/sys_exit_read"
+	Err  error  // nil when attached
+}
+
+// Tracer owns the loaded programs, their links and maps. It is safe for one
+// goroutine to read events while another drains counters.
+type Tracer struct {
+	cfg      Config
+	spec     *ebpf.CollectionSpec
+	objs     []*ebpf.Collection
+	maps     *ebpf.Collection
+	progs    map[string]*ebpf.Program
+	links    []link.Link
+	hooks    []Hook
+	rd       *ringbuf.Reader
+	cgroupFD *os.File
+	// MountedTracefs is true when New mounted tracefs itself.
+	MountedTracefs bool
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// hookOf maps a program name to where it attaches. Programs not listed here
+// are iterators, run on demand by Snapshot.
+func hookOf(spec *ebpf.ProgramSpec) (kind, group, name string) {
+	sec := spec.SectionName
+	switch {
+	case strings.HasPrefix(sec, "tracepoint/"):
+		parts := strings.SplitN(strings.TrimPrefix(sec, "tracepoint/"), "/", 2)
+		return "tracepoint", parts[0], parts[1]
+	case strings.HasPrefix(sec, "tp_btf/"):
+		return "tp_btf", "", strings.TrimPrefix(sec, "tp_btf/")
+	}
+	return "iter", "", strings.TrimPrefix(sec, "iter/")
+}
+
+// New checks privileges, BTF and tracefs, loads the programs and attaches
+// every hook it can. A hook the kernel refuses is reported by Hooks (and
+// counted as a blind spot by the caller); New fails only when the process
+// lineage hooks cannot be attached, since nothing else makes sense then.
+func New(cfg Config) (*Tracer, error) {
+	if err := CheckPrivileges(); err != nil {
+		return nil, err
+	}
+	if err := CheckBTF(); err != nil {
+		return nil, err
+	}
+	mounted, err := EnsureTracefs()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SelfPID == 0 {
+		cfg.SelfPID = os.Getpid()
+	}
+	_ = rlimit.RemoveMemlock() // not needed on >= 5.11 and may be refused
+	t := &Tracer{cfg: cfg, progs: map[string]*ebpf.Program{}, MountedTracefs: mounted}
+	if err := t.load(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if err := t.attach(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	rd, err := ringbuf.NewReader(t.maps.Maps["events"])
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("open ring buffer reader: %w", err)
+	}
+	t.rd = rd
+	return t, nil
+}
+
+// load creates the maps once, then loads each program on its own so that a
+// program the verifier refuses costs only its hook.
+func (t *Tracer) load() error {
+	spec, err := loadDecompose()
+	if err != nil {
+		return fmt.Errorf("load embedded BPF object: %w", err)
+	}
+	t.spec = spec
+	if err := spec.Variables["self_tgid"].Set(uint32(t.cfg.SelfPID)); err != nil {
+		return fmt.Errorf("set self_tgid: %w", err)
+	}
+	if err := spec.Variables["filter_mode"].Set(uint32(t.cfg.Filter)); err != nil {
+		return fmt.Errorf("set filter_mode: %w", err)
+	}
+	if t.cfg.IOEntries > 0 {
+		spec.Maps["io"].MaxEntries = t.cfg.IOEntries
+	}
+	if t.cfg.RingBytes > 0 {
+		spec.Maps["events"].MaxEntries = t.cfg.RingBytes
+	}
+	mapSpec := spec.Copy()
+	mapSpec.Programs = nil
+	maps, err := ebpf.NewCollection(mapSpec)
+	if err != nil {
+		return fmt.Errorf("create BPF maps: %w", err)
+	}
+	t.maps = maps
+	if t.cfg.Filter == FilterCgroup {
+		if err := t.setCgroup(); err != nil {
+			return err
+		}
+	}
+	// Fast path: every program at once. Only when the kernel refuses one
+	// are they loaded one by one, so a refused program costs only its hook.
+	if all, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: maps.Maps}); err == nil {
+		t.objs = append(t.objs, all)
+		for name, p := range all.Programs {
+			t.progs[name] = p
+		}
+		return nil
+	}
+	names := make([]string, 0, len(spec.Programs))
+	for name := range spec.Programs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		one := spec.Copy()
+		one.Programs = map[string]*ebpf.ProgramSpec{name: spec.Programs[name]}
+		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: maps.Maps})
+		if err != nil {
+			kind, group, hook := hookOf(spec.Programs[name])
+			t.hooks = append(t.hooks, Hook{Name: hookName(kind, group, hook), Err: fmt.Errorf("load program %s: %w", name, err)})
+			continue
+		}
+		t.objs = append(t.objs, coll)
+		t.progs[name] = coll.Programs[name]
+	}
+	return nil
+}
+
+func (t *Tracer) setCgroup() error {
+	f, err := os.Open(t.cfg.Cgroup)
+	if err != nil {
+		return fmt.Errorf("open cgroup %s: %w", t.cfg.Cgroup, err)
+	}
+	t.cgroupFD = f
+	if err := t.maps.Maps["cgroup_filter"].Put(uint32(0), uint32(f.Fd())); err != nil {
+		return fmt.Errorf("set cgroup filter %s: %w", t.cfg.Cgroup, err)
+	}
+	return nil
+}
+
+func hookName(kind, group, name string) string {
+	if group != "" {
+		return kind + "/" + group + "/" + name
+	}
+	return kind + "/" + name
+}
+
+// required are the hooks without which a recording is meaningless.
+var required = []string{"on_fork", "on_exec", "on_exit"}
+
+func (t *Tracer) attach() error {
+	names := make([]string, 0, len(t.progs))
+	for name := range t.progs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	attached := map[string]bool{}
+	for _, name := range names {
+		p := t.progs[name]
+		kind, group, hook := hookOf(t.spec.Programs[name])
+		var l link.Link
+		var err error
+		switch kind {
+		case "tracepoint":
+			l, err = link.Tracepoint(group, hook, p, nil)
+		case "tp_btf":
+			l, err = link.AttachTracing(link.TracingOptions{Program: p})
+		default:
+			continue
+		}
+		t.hooks = append(t.hooks, Hook{Name: hookName(kind, group, hook), Err: err})
+		if err != nil {
+			continue
+		}
+		t.links = append(t.links, l)
+		attached[name] = true
+	}
+	for _, name := range required {
+		if !attached[name] {
+			return fmt.Errorf("%w: process lineage hook %s: %v", ErrNotSupported, name, t.hookErr(name))
+		}
+	}
+	return nil
+}
+
+func (t *Tracer) hookErr(name string) error {
+	kind, group, hook := hookOf(t.spec.Programs[name])
+	for _, h := range t.hooks {
+		if h.Name == hookName(kind, group, hook) && h.Err != nil {
+			return h.Err
+		}
+	}
+	return errors.New("not loaded")
+}
+
+// Hooks lists every hook with the error that refused it, if any, by name.
+func (t *Tracer) Hooks() []Hook {
+	out := append([]Hook(nil), t.hooks...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Track adds a process to the traced set (FilterPIDs).
+func (t *Tracer) Track(pid uint32) error {
+	if err := t.maps.Maps["traced"].Put(pid, uint8(1)); err != nil {
+		return fmt.Errorf("track pid %d: %w", pid, err)
+	}
+	return nil
+}
+
+// Detach removes every hook so no new event is produced; maps stay readable
+// so the caller can drain what is left. Safe to call more than once.
+func (t *Tracer) Detach() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range t.links {
+		l.Close()
+	}
+	t.links = nil
+}
+
+// Close detaches, closes the reader, programs and maps. After Close no
+// object of this tracer remains in the kernel. Safe to call twice.
+func (t *Tracer) Close() error {
+	t.Detach()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if t.rd != nil {
+		t.rd.Close()
+	}
+	for _, c := range t.objs {
+		c.Close()
+	}
+	t.objs = nil
+	if t.maps != nil {
+		t.maps.Close()
+	}
+	if t.cgroupFD != nil {
+		t.cgroupFD.Close()
+	}
+	return nil
+}
+
+// runIter runs one iterator program and returns its whole output.
+func (t *Tracer) runIter(name string) ([]byte, error) {
+	p := t.progs[name]
+	if p == nil {
+		return nil, fmt.Errorf("iterator %s: %v", name, t.hookErr(name))
+	}
+	it, err := link.AttachIter(link.IterOptions{Program: p})
+	if err != nil {
+		return nil, fmt.Errorf("attach iterator %s: %w", name, err)
+	}
+	defer it.Close()
+	rc, err := it.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open iterator %s: %w", name, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read iterator %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// Flush makes a blocked ReadEvent return the records already in the ring
+// and then ErrFlushed (used at shutdown, after Detach).
+func (t *Tracer) Flush() error { return t.rd.Flush() }

@@ -1,0 +1,515 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/decompose-dev/decompose/trace"
+	bpf "github.com/decompose-dev/decompose/trace/ebpf"
+)
+
+// helperBin is testdata/helper, built once by TestMain.
+var helperBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "decompose-record-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	helperBin = filepath.Join(dir, "helper")
+	out, err := exec.Command("go", "build", "-o", helperBin, "./testdata/helper").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build helper: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needRecorder skips only when the process really cannot load BPF.
+func needRecorder(t *testing.T) {
+	t.Helper()
+	if err := bpf.CheckPrivileges(); err != nil {
+		t.Skipf("recording needs privileges: %v", err)
+	}
+	if err := bpf.CheckBTF(); err != nil {
+		t.Skipf("kernel lacks BTF: %v", err)
+	}
+}
+
+// record runs a recording with opts (Output is set here), reads the trace
+// back, and checks that nothing is left behind.
+func record(t *testing.T, ctx context.Context, opts Options) *trace.Trace {
+	t.Helper()
+	needRecorder(t)
+	opts.Output = filepath.Join(t.TempDir(), "t.trace")
+	var progress strings.Builder
+	opts.Progress = &progress
+	start := time.Now()
+	sum, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	t.Logf("recorded in %v: %+v", time.Since(start).Round(time.Millisecond), sum)
+	tr, err := trace.Open(opts.Output)
+	if err != nil {
+		t.Fatalf("open trace: %v", err)
+	}
+	if !tr.Meta.Finalized {
+		t.Errorf("trace not finalized")
+	}
+	checkClean(t)
+	return tr
+}
+
+// runCommand records sh -c script in command mode.
+func runCommand(t *testing.T, script string) *trace.Trace {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var stderr strings.Builder
+	tr := record(t, ctx, Options{Command: []string{"/bin/sh", "-c", script}, Stderr: &stderr})
+	if stderr.Len() > 0 {
+		t.Logf("command stderr: %s", stderr.String())
+	}
+	return tr
+}
+
+// checkClean fails when decompose BPF programs or child processes remain.
+func checkClean(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := ourPrograms(t)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("BPF programs left behind: %v", left)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if kids := children(os.Getpid()); len(kids) > 0 {
+		t.Errorf("child processes left behind: %v", kids)
+	}
+}
+
+// ourPrograms lists loaded BPF programs named like decompose's (the host is
+// shared: runc and others load their own programs).
+func ourPrograms(t *testing.T) []string {
+	names := map[string]bool{}
+	for _, n := range []string{"on_fork", "on_exec", "on_exit", "on_signal", "exit_read", "exit_write", "exit_openat", "snap_file", "snap_task"} {
+		names[n] = true
+	}
+	var out []string
+	var id ebpf.ProgramID
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			return out
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(next)
+		if err != nil {
+			continue
+		}
+		info, err := p.Info()
+		p.Close()
+		if err == nil && names[info.Name] {
+			out = append(out, fmt.Sprintf("%s(%d)", info.Name, next))
+		}
+	}
+}
+
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readStat(uint32(n)); err == nil && int(st.PPID) == pid {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n)); !strings.Contains(string(b), ") Z ") {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// ---- trace queries ----
+
+func procsByExe(tr *trace.Trace, base string) []trace.Process {
+	var out []trace.Process
+	for _, p := range tr.Processes {
+		if filepath.Base(p.Exe) == base {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func procByArg(tr *trace.Trace, arg string) (trace.Process, bool) {
+	for _, p := range tr.Processes {
+		if len(p.Argv) > 1 && p.Argv[1] == arg {
+			return p, true
+		}
+	}
+	return trace.Process{}, false
+}
+
+func resources(tr *trace.Trace, kind trace.ResourceKind, match func(trace.Resource) bool) []trace.Resource {
+	var out []trace.Resource
+	for _, r := range tr.Resources {
+		if r.Kind == kind && (match == nil || match(r)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func accessesOf(tr *trace.Trace, r trace.ResourceID) map[trace.ProcessID]trace.Access {
+	out := map[trace.ProcessID]trace.Access{}
+	for _, a := range tr.Accesses {
+		if a.Resource == r {
+			out[a.Process] = a
+		}
+	}
+	return out
+}
+
+func exeOf(tr *trace.Trace, id trace.ProcessID) string {
+	for _, p := range tr.Processes {
+		if p.ID == id {
+			return filepath.Base(p.Exe) + " " + strings.Join(p.Argv, " ")
+		}
+	}
+	return "?"
+}
+
+func dumpResource(t *testing.T, tr *trace.Trace, r trace.Resource) {
+	t.Helper()
+	t.Logf("resource %d %s %s", r.ID, r.Kind, r.Name())
+	for id, a := range accessesOf(tr, r.ID) {
+		t.Logf("  by %q: %+v", exeOf(tr, id), a)
+	}
+}
+
+// ---- focused tests, one per coupling kind ----
+
+func TestFileWrittenByOneReadByAnother(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "shared.txt")
+	tr := runCommand(t, fmt.Sprintf("printf 'hello world\\n' > %s; cat %s > /dev/null", f, f))
+	rs := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == f })
+	if len(rs) != 1 {
+		t.Fatalf("want one file resource %s, got %v", f, rs)
+	}
+	dumpResource(t, tr, rs[0])
+	var wrote, read bool
+	for id, a := range accessesOf(tr, rs[0].ID) {
+		exe := exeOf(tr, id)
+		if strings.HasPrefix(exe, "dash") && a.Writes > 0 && a.WriteBytes == 12 && a.OpensWrite > 0 {
+			wrote = true
+		}
+		if strings.HasPrefix(exe, "cat") && a.Reads > 0 && a.ReadBytes == 12 && a.Opens > 0 {
+			read = true
+		}
+	}
+	if !wrote || !read {
+		t.Errorf("writer (sh, 12 bytes) seen %v, reader (cat, 12 bytes) seen %v", wrote, read)
+	}
+}
+
+func TestSpoolDirectory(t *testing.T) {
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	tr := runCommand(t, fmt.Sprintf("mkdir %s && for i in 1 2 3; do echo job > %s/j$i; done; ls %s > /dev/null; rm %s/j1 %s/j2 %s/j3",
+		spool, spool, spool, spool, spool, spool))
+	rs := resources(tr, trace.KindDir, func(r trace.Resource) bool { return r.Path == spool })
+	if len(rs) != 1 {
+		t.Fatalf("want one dir resource %s, got %v", spool, resources(tr, trace.KindDir, nil))
+	}
+	dumpResource(t, tr, rs[0])
+	got := map[string]trace.Access{}
+	for id, a := range accessesOf(tr, rs[0].ID) {
+		got[strings.Fields(exeOf(tr, id))[0]] = a
+	}
+	if got["dash"].Creates < 3 {
+		t.Errorf("sh should have created 3 entries: %+v", got["dash"])
+	}
+	if got["ls"].Reads == 0 {
+		t.Errorf("ls should have listed the spool: %+v", got["ls"])
+	}
+	if got["rm"].Removes != 3 {
+		t.Errorf("rm should have removed 3 entries: %+v", got["rm"])
+	}
+	parent := resources(tr, trace.KindDir, func(r trace.Resource) bool { return r.Path == dir })
+	if len(parent) != 1 || accessesOf(tr, parent[0].ID)[procsByExe(tr, "mkdir")[0].ID].Creates != 1 {
+		t.Errorf("mkdir should have created one entry in %s", dir)
+	}
+}
+
+func TestAnonymousPipe(t *testing.T) {
+	tr := runCommand(t, "head -c 100000 /dev/zero | wc -c > /dev/null")
+	var found bool
+	for _, r := range resources(tr, trace.KindPipe, nil) {
+		acc := accessesOf(tr, r.ID)
+		var w, rd int64
+		for id, a := range acc {
+			if strings.HasPrefix(exeOf(tr, id), "head") {
+				w = a.WriteBytes
+			}
+			if strings.HasPrefix(exeOf(tr, id), "wc") {
+				rd = a.ReadBytes
+			}
+		}
+		if w == 100000 && rd == 100000 {
+			found = true
+			dumpResource(t, tr, r)
+		}
+	}
+	if !found {
+		for _, r := range resources(tr, trace.KindPipe, nil) {
+			dumpResource(t, tr, r)
+		}
+		t.Errorf("no pipe with head writing and wc reading 100000 bytes")
+	}
+}
+
+func TestFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ff")
+	tr := runCommand(t, fmt.Sprintf("mkfifo %s; cat %s > /dev/null & echo hello-fifo > %s; wait", fifo, fifo, fifo))
+	rs := resources(tr, trace.KindFIFO, func(r trace.Resource) bool { return r.Path == fifo })
+	if len(rs) != 1 {
+		t.Fatalf("want one fifo %s, got %v", fifo, resources(tr, trace.KindFIFO, nil))
+	}
+	dumpResource(t, tr, rs[0])
+	var w, r bool
+	for id, a := range accessesOf(tr, rs[0].ID) {
+		if strings.HasPrefix(exeOf(tr, id), "dash") && a.WriteBytes == 11 {
+			w = true
+		}
+		if strings.HasPrefix(exeOf(tr, id), "cat") && a.ReadBytes == 11 {
+			r = true
+		}
+	}
+	if !w || !r {
+		t.Errorf("fifo writer sh seen %v, reader cat seen %v", w, r)
+	}
+}
+
+// pairAccesses checks that the resource has a process with argv[1]==a
+// moving aBytes out and bBytes in, and one with argv[1]==b the reverse.
+func checkExchange(t *testing.T, tr *trace.Trace, r trace.Resource, a, b string, aOut, bOut int64) bool {
+	t.Helper()
+	pa, ok1 := procByArg(tr, a)
+	pb, ok2 := procByArg(tr, b)
+	if !ok1 || !ok2 {
+		t.Errorf("processes %s/%s not found", a, b)
+		return false
+	}
+	acc := accessesOf(tr, r.ID)
+	xa, xb := acc[pa.ID], acc[pb.ID]
+	return xa.WriteBytes == aOut && xa.ReadBytes == bOut && xb.WriteBytes == bOut && xb.ReadBytes == aOut
+}
+
+func TestUnixStreamSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	tr := runCommand(t, fmt.Sprintf("%s unix-server %s & while [ ! -e %s.ready ]; do sleep 0.01; done; %s unix-client %s; wait",
+		helperBin, sock, sock, helperBin, sock))
+	rs := resources(tr, trace.KindUnix, func(r trace.Resource) bool { return r.Path == sock })
+	if len(rs) != 1 {
+		t.Fatalf("want one unix resource %s, got %v", sock, resources(tr, trace.KindUnix, nil))
+	}
+	dumpResource(t, tr, rs[0])
+	if !checkExchange(t, tr, rs[0], "unix-client", "unix-server", 1000, 500) {
+		t.Errorf("client should send 1000 and receive 500 bytes, server the reverse")
+	}
+	srv, _ := procByArg(tr, "unix-server")
+	if a := accessesOf(tr, rs[0].ID)[srv.ID]; a.Listens == 0 || a.Accepts == 0 {
+		t.Errorf("server should listen and accept: %+v", a)
+	}
+}
+
+func TestUnixSocketpair(t *testing.T) {
+	tr := runCommand(t, helperBin+" socketpair")
+	var ok bool
+	for _, r := range resources(tr, trace.KindUnix, func(r trace.Resource) bool { return r.Path == "" }) {
+		if checkExchange(t, tr, r, "socketpair", "socketpair-child", 1000, 500) {
+			ok = true
+			dumpResource(t, tr, r)
+		}
+	}
+	if !ok {
+		for _, r := range resources(tr, trace.KindUnix, nil) {
+			dumpResource(t, tr, r)
+		}
+		t.Errorf("no socketpair resource shared by parent (1000 out) and child (500 out)")
+	}
+}
+
+func TestTCPLoopback(t *testing.T) {
+	port := filepath.Join(t.TempDir(), "port")
+	tr := runCommand(t, fmt.Sprintf("%s tcp-server %s & while [ ! -e %s ]; do sleep 0.01; done; %s tcp-client $(cat %s); wait",
+		helperBin, port, port, helperBin, port))
+	b, _ := os.ReadFile(port)
+	srvAddr := string(b)
+	conns := resources(tr, trace.KindTCP, func(r trace.Resource) bool { return r.Dst == srvAddr && !r.Listen })
+	if len(conns) != 1 {
+		t.Fatalf("want one connection to %s, got %v", srvAddr, resources(tr, trace.KindTCP, nil))
+	}
+	dumpResource(t, tr, conns[0])
+	if !checkExchange(t, tr, conns[0], "tcp-client", "tcp-server", 1000, 500) {
+		t.Errorf("client should send 1000 and receive 500 bytes, server the reverse")
+	}
+	cli, _ := procByArg(tr, "tcp-client")
+	srv, _ := procByArg(tr, "tcp-server")
+	acc := accessesOf(tr, conns[0].ID)
+	if acc[cli.ID].Connects != 1 || acc[srv.ID].Accepts != 1 {
+		t.Errorf("want one connect by the client and one accept by the server")
+	}
+	ls := resources(tr, trace.KindTCP, func(r trace.Resource) bool { return r.Listen && r.Dst == srvAddr })
+	if len(ls) != 1 || accessesOf(tr, ls[0].ID)[srv.ID].Listens != 1 {
+		t.Errorf("want the listener %s owned by the server", srvAddr)
+	}
+}
+
+func TestUDPLoopback(t *testing.T) {
+	port := filepath.Join(t.TempDir(), "port")
+	tr := runCommand(t, fmt.Sprintf("%s udp-server %s & while [ ! -e %s ]; do sleep 0.01; done; %s udp-client $(cat %s); wait",
+		helperBin, port, port, helperBin, port))
+	b, _ := os.ReadFile(port)
+	srvAddr := string(b)
+	rs := resources(tr, trace.KindUDP, func(r trace.Resource) bool { return r.Dst == srvAddr })
+	if len(rs) != 1 {
+		t.Fatalf("want one UDP flow to %s, got %v", srvAddr, resources(tr, trace.KindUDP, nil))
+	}
+	dumpResource(t, tr, rs[0])
+	if !checkExchange(t, tr, rs[0], "udp-client", "udp-server", 700, 300) {
+		t.Errorf("client should send 700 and receive 300 bytes, server the reverse")
+	}
+}
+
+func TestSharedMemoryFile(t *testing.T) {
+	path := fmt.Sprintf("/dev/shm/decompose-test-%d", os.Getpid())
+	t.Cleanup(func() { os.Remove(path) })
+	tr := runCommand(t, fmt.Sprintf("%s shm w %s; %s shm r %s", helperBin, path, helperBin, path))
+	rs := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == path })
+	if len(rs) != 1 {
+		t.Fatalf("want one /dev/shm file, got %v", resources(tr, trace.KindFile, nil))
+	}
+	dumpResource(t, tr, rs[0])
+	n := 0
+	for _, a := range accessesOf(tr, rs[0].ID) {
+		if a.SharedMaps > 0 {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("want two processes mapping %s shared, got %d", path, n)
+	}
+}
+
+func TestSignal(t *testing.T) {
+	tr := runCommand(t, "sleep 5 & sleep 0.2; kill -HUP $!; wait")
+	sleeps := procsByExe(tr, "sleep")
+	shs := procsByExe(tr, "dash")
+	var found bool
+	for _, s := range tr.Signals {
+		t.Logf("signal %+v", s)
+		for _, sl := range sleeps {
+			for _, sh := range shs {
+				if s.Sender == sh.ID && s.Target == sl.ID && s.Signo == 1 && s.Count == 1 {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("want SIGHUP from sh to sleep")
+	}
+}
+
+func TestShortLivedChild(t *testing.T) {
+	tr := runCommand(t, "sleep 0.005; /bin/true; echo done > /dev/null")
+	shs := procsByExe(tr, "dash")
+	if len(shs) != 1 {
+		t.Fatalf("want one sh, got %d", len(shs))
+	}
+	for _, exe := range []string{"sleep", "true"} {
+		ps := procsByExe(tr, exe)
+		if len(ps) != 1 {
+			t.Errorf("want one %s, got %d", exe, len(ps))
+			continue
+		}
+		p := ps[0]
+		t.Logf("%s: %+v", exe, p)
+		if p.ParentID != shs[0].ID || p.ExitNS == 0 || p.ExitNS < p.StartNS || len(p.Argv) == 0 {
+			t.Errorf("%s should be a child of sh with start, exit and argv: %+v", exe, p)
+		}
+	}
+}
+
+func TestSnapshotOfAlreadyOpen(t *testing.T) {
+	needRecorder(t)
+	dir := t.TempDir()
+	logf, sock := filepath.Join(dir, "daemon.log"), filepath.Join(dir, "daemon.sock")
+	cmd := exec.Command(helperBin, "hold", logf, sock, "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock + ".ready"); err == nil {
+			break
+		}
+		if i > 500 {
+			t.Fatal("helper did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	opts := Options{PID: cmd.Process.Pid, Output: filepath.Join(dir, "t.trace")}
+	sum, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", sum)
+	tr, err := trace.Open(opts.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := procByArg(tr, "hold")
+	if !ok || !p.Snapshot || filepath.Base(p.Exe) != "helper" {
+		t.Fatalf("want the running helper as a snapshot process, got %+v", tr.Processes)
+	}
+	if len(tr.Processes) != 1 {
+		t.Errorf("pid mode should record only the helper, got %d processes", len(tr.Processes))
+	}
+	files := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == logf })
+	if len(files) != 1 || accessesOf(tr, files[0].ID)[p.ID].OpensWrite != 1 {
+		t.Errorf("want %s open for writing by the helper", logf)
+	}
+	socks := resources(tr, trace.KindUnix, func(r trace.Resource) bool { return r.Path == sock })
+	if len(socks) != 1 || accessesOf(tr, socks[0].ID)[p.ID].Listens != 1 {
+		t.Errorf("want the helper listening on %s, got %v", sock, resources(tr, trace.KindUnix, nil))
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	checkClean(t)
+}

@@ -1,0 +1,662 @@
+package record
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/decompose-dev/decompose/trace"
+	"github.com/decompose-dev/decompose/trace/ebpf"
+	"github.com/decompose-dev/decompose/trace/redact"
+)
+
+// Limits that keep user-space memory bounded on a busy host for hours.
+const (
+	maxProcesses = 200000
+	maxResources = 200000
+	maxPending   = 100000
+)
+
+// procKey names a process across pid reuse.
+type procKey struct {
+	tgid  uint32
+	start uint64
+}
+
+type proc struct {
+	trace.Process
+	dirty bool
+}
+
+type res struct {
+	trace.Resource
+	procs int // distinct processes that accessed it
+}
+
+type accKey struct {
+	p trace.ProcessID
+	r trace.ResourceID
+}
+
+type sigKey struct {
+	sender trace.ProcessID
+	target int32
+	signo  int32
+}
+
+// route says where the totals of one kernel counter entry go.
+type route struct {
+	acc   accKey
+	dir   *accKey // parent directory, for creates
+	first uint64  // incarnation of the entry last applied
+	last  ebpf.IOVal
+	seen  int // drain generation in which the entry was last present
+}
+
+// state aggregates everything seen into trace rows. It is used by one
+// goroutine only.
+type state struct {
+	boot    int64 // realtime - boottime, ns
+	scope   func(tgid uint32, start uint64) bool
+	cgroups cgroupPaths
+
+	procs    map[procKey]*proc
+	procIDs  map[trace.ProcessID]*proc
+	resIDs   map[trace.ResourceID]*res
+	byPID    map[uint32]*proc
+	nextProc trace.ProcessID
+
+	res     map[string]*res
+	nextRes trace.ResourceID
+
+	acc      map[accKey]*trace.Access
+	dirtyAcc map[accKey]bool
+	newRes   []*res
+
+	sigs      map[sigKey]*trace.Signal
+	dirtySigs map[sigKey]bool
+
+	routes   map[ebpf.IOKey]*route
+	pending  map[ebpf.IOKey]*ebpf.File
+	byInode  map[[2]uint64]string // (dev, ino) -> resource key, for undescribed entries
+	lastFrom map[uint32]string    // tgid -> directory of the last rename source
+
+	listeners map[netip.AddrPort]bool
+
+	gen          int
+	incarnations uint64 // counter entries ever read
+	unresolved   uint64 // entries drained without a description
+	dropped      map[string]int64
+	couplings    int
+}
+
+func newState(scope func(uint32, uint64) bool) *state {
+	return &state{
+		boot: bootOffset(), scope: scope,
+		procs: map[procKey]*proc{}, procIDs: map[trace.ProcessID]*proc{}, resIDs: map[trace.ResourceID]*res{}, byPID: map[uint32]*proc{},
+		res: map[string]*res{}, acc: map[accKey]*trace.Access{}, dirtyAcc: map[accKey]bool{},
+		sigs: map[sigKey]*trace.Signal{}, dirtySigs: map[sigKey]bool{},
+		routes: map[ebpf.IOKey]*route{}, pending: map[ebpf.IOKey]*ebpf.File{},
+		byInode: map[[2]uint64]string{}, lastFrom: map[uint32]string{},
+		listeners: map[netip.AddrPort]bool{}, dropped: map[string]int64{},
+	}
+}
+
+func (s *state) ns(boot uint64) int64 {
+	if boot == 0 {
+		return 0
+	}
+	return int64(boot) + s.boot
+}
+
+// process returns the process (tgid, start), creating it from /proc (or
+// bare) when it was never seen; nil when out of scope or over the limit.
+func (s *state) process(tgid uint32, start uint64) *proc {
+	k := procKey{tgid, start}
+	if p, ok := s.procs[k]; ok {
+		return p
+	}
+	if s.scope != nil && !s.scope(tgid, start) {
+		return nil
+	}
+	if len(s.procs) >= maxProcesses {
+		s.dropped["processes over the limit"]++
+		return nil
+	}
+	s.nextProc++
+	p := &proc{Process: trace.Process{ID: s.nextProc, PID: int32(tgid), StartNS: s.ns(start)}, dirty: true}
+	if st, err := readStat(tgid); err == nil && sameStart(start, st.StartTick) {
+		p.PPID = int32(st.PPID)
+		p.Comm = st.Comm
+		argv, exe := procDetails(tgid)
+		p.Argv, p.Exe = redact.Argv(argv), exe
+		if b, err := os.ReadFile(fmt.Sprintf("%s/%d/cgroup", procRoot, tgid)); err == nil {
+			p.Cgroup = parseCgroup(b)
+		}
+		if parent := s.byPID[st.PPID]; parent != nil {
+			p.ParentID = parent.ID
+		}
+	}
+	s.procs[k] = p
+	s.procIDs[p.ID] = p
+	s.byPID[tgid] = p
+	return p
+}
+
+func (s *state) onProc(e *ebpf.Proc) {
+	switch e.Kind {
+	case ebpf.ProcFork:
+		parent := s.processIfKnown(e.PPID, e.ParentStart)
+		p := s.process(e.TGID, e.Start)
+		if p == nil {
+			return
+		}
+		s.fillTask(p, e, parent)
+		if parent != nil && p.Exe == "" {
+			p.Exe, p.Argv = parent.Exe, parent.Argv
+		}
+	case ebpf.ProcExec, ebpf.ProcSnapshot:
+		p := s.process(e.TGID, e.Start)
+		if p == nil {
+			return
+		}
+		s.fillTask(p, e, s.processIfKnown(e.PPID, e.ParentStart))
+		if e.Kind == ebpf.ProcSnapshot {
+			p.Snapshot = true
+			return
+		}
+		argv := e.Argv
+		if !e.ArgvFull {
+			if full, _ := procDetails(e.TGID); len(full) > len(argv) {
+				argv = full
+			}
+		}
+		p.Argv = redact.Argv(argv)
+		if e.Exe != "" {
+			p.Exe = e.Exe
+		}
+	case ebpf.ProcExit:
+		p := s.procs[procKey{e.TGID, e.Start}]
+		if p == nil {
+			return
+		}
+		p.ExitNS = s.ns(e.TS)
+		status := e.ExitCode
+		if sig := status & 0x7f; sig != 0 {
+			p.ExitCode = 128 + sig
+		} else {
+			p.ExitCode = (status >> 8) & 0xff
+		}
+		p.dirty = true
+	}
+}
+
+func (s *state) processIfKnown(tgid uint32, start uint64) *proc {
+	return s.procs[procKey{tgid, start}]
+}
+
+func (s *state) fillTask(p *proc, e *ebpf.Proc, parent *proc) {
+	p.PPID = int32(e.PPID)
+	if parent != nil {
+		p.ParentID = parent.ID
+	}
+	p.UID, p.GID, p.NetNS = e.UID, e.GID, e.NetNS
+	if e.Comm != "" {
+		p.Comm = e.Comm
+	}
+	if cg := s.cgroups.lookup(e.CgroupID); cg != "" {
+		p.Cgroup = cg
+	}
+	if e.Kind == ebpf.ProcSnapshot && p.Exe == "" {
+		argv, exe := procDetails(e.TGID)
+		p.Argv, p.Exe = redact.Argv(argv), exe
+	}
+	p.dirty = true
+}
+
+// resource returns the resource with key k, creating it with r's fields.
+func (s *state) resource(k string, r trace.Resource) *res {
+	if x, ok := s.res[k]; ok {
+		if x.Path == "" && r.Path != "" {
+			x.Path = r.Path
+			s.newRes = append(s.newRes, x)
+		}
+		if x.Ino == 0 && r.Ino != 0 {
+			x.Ino = r.Ino
+			s.newRes = append(s.newRes, x)
+		}
+		return x
+	}
+	if len(s.res) >= maxResources {
+		s.dropped["resources over the limit"]++
+		return nil
+	}
+	s.nextRes++
+	r.ID = s.nextRes
+	x := &res{Resource: r}
+	s.res[k] = x
+	s.resIDs[x.ID] = x
+	s.newRes = append(s.newRes, x)
+	return x
+}
+
+// access returns the totals of p on r, creating them.
+func (s *state) access(p *proc, r *res, ts int64) *trace.Access {
+	k := accKey{p.ID, r.ID}
+	a, ok := s.acc[k]
+	if !ok {
+		a = &trace.Access{Process: p.ID, Resource: r.ID, FirstNS: ts}
+		s.acc[k] = a
+		r.procs++
+		if r.procs == 2 {
+			s.couplings++
+		}
+	}
+	if ts > a.LastNS {
+		a.LastNS = ts
+	}
+	s.dirtyAcc[k] = true
+	return a
+}
+
+// Socket and file constants.
+const (
+	sIFMT, sIFREG, sIFDIR, sIFIFO, sIFSOCK = 0o170000, 0o100000, 0o040000, 0o010000, 0o140000
+	pipefsMagic                            = 0x50495045
+	afUnix, afInet, afInet6                = 1, 2, 10
+	sockStream, sockDgram                  = 1, 2
+	tcpListen                              = 10
+	oAccMode, oCreat, oTrunc, oAppend      = 3, 0o100, 0o1000, 0o2000
+)
+
+// classify names the resource a file record is about; ok is false for
+// things that are not shared resources (unconnected sockets, ...).
+func (s *state) classify(f *ebpf.File, v *ebpf.IOVal) (key string, r trace.Resource, ok bool) {
+	switch f.Mode & sIFMT {
+	case sIFREG:
+		return fmt.Sprintf("file:%d:%d:%d", f.Dev, f.Ino, f.Gen), trace.Resource{Kind: trace.KindFile, Dev: f.Dev, Ino: f.Ino, Path: f.Path}, true
+	case sIFDIR:
+		return dirKey(f.Dev, f.Ino), trace.Resource{Kind: trace.KindDir, Dev: f.Dev, Ino: f.Ino, Path: f.Path}, true
+	case sIFIFO:
+		if f.Magic == pipefsMagic {
+			return fmt.Sprintf("pipe:%d", f.Ino), trace.Resource{Kind: trace.KindPipe, Ino: f.Ino}, true
+		}
+		return fmt.Sprintf("fifo:%d:%d", f.Dev, f.Ino), trace.Resource{Kind: trace.KindFIFO, Dev: f.Dev, Ino: f.Ino, Path: f.Path}, true
+	case sIFSOCK:
+		if f.Sock == nil {
+			return "", r, false
+		}
+		switch f.Sock.Family {
+		case afUnix:
+			return s.classifyUnix(f)
+		case afInet, afInet6:
+			return s.classifyInet(f, v)
+		}
+	}
+	return "", r, false
+}
+
+func dirKey(dev, ino uint64) string { return fmt.Sprintf("dir:%d:%d", dev, ino) }
+
+func (s *state) classifyUnix(f *ebpf.File) (string, trace.Resource, bool) {
+	so := f.Sock
+	r := trace.Resource{Kind: trace.KindUnix}
+	switch {
+	case so.DestPath != "":
+		r.Path = so.DestPath
+	case so.Path != "":
+		r.Path, r.Ino = so.Path, f.Ino
+	case so.PeerPath != "":
+		r.Path = so.PeerPath
+	}
+	if r.Path != "" {
+		return "unix:path:" + r.Path, r, true
+	}
+	if so.PeerSk == 0 {
+		return "", r, false // unconnected and unnamed: nothing to share yet
+	}
+	lo, ino := so.Sk, f.Ino
+	if so.PeerSk < lo {
+		lo, ino = so.PeerSk, so.PeerIno
+	}
+	r.Ino = ino
+	return fmt.Sprintf("unix:pair:%x", lo), r, true
+}
+
+func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resource, bool) {
+	so := f.Sock
+	kind := trace.KindTCP
+	if so.Type == sockDgram {
+		kind = trace.KindUDP
+	}
+	local := so.Local
+	if kind == trace.KindTCP && (so.State == tcpListen || f.Reason == ebpf.ReasonListen) {
+		s.listeners[local] = true
+		return fmt.Sprintf("%s:listen:%s", kind, local), trace.Resource{Kind: kind, Dst: local.String(), Listen: true}, true
+	}
+	remote := so.Remote
+	if so.Peer.IsValid() {
+		remote = so.Peer
+	}
+	if !remote.IsValid() || remote.Port() == 0 {
+		if kind == trace.KindUDP && local.Port() != 0 {
+			s.listeners[local] = true
+		}
+		return "", trace.Resource{}, false
+	}
+	if !local.Addr().IsValid() || local.Addr().IsUnspecified() {
+		if remote.Addr().IsLoopback() {
+			local = netip.AddrPortFrom(remote.Addr(), local.Port())
+		}
+	}
+	var client, server netip.AddrPort
+	switch {
+	case f.Reason == ebpf.ReasonAccept:
+		client, server = remote, local
+	case f.Reason == ebpf.ReasonConnect:
+		client, server = local, remote
+	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.Reads > 0 && v.Writes == 0:
+		client, server = remote, local // a receiver: the peer sent to us
+	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.Writes > 0 && v.Reads == 0:
+		client, server = local, remote // a sender
+	case s.isListener(local):
+		client, server = remote, local
+	case s.isListener(remote):
+		client, server = local, remote
+	case ephemeral(local.Port()) && !ephemeral(remote.Port()):
+		client, server = local, remote
+	case ephemeral(remote.Port()) && !ephemeral(local.Port()):
+		client, server = remote, local
+	case local.Port() > remote.Port():
+		client, server = local, remote
+	default:
+		client, server = remote, local
+	}
+	if kind == trace.KindUDP {
+		// both directions of one exchange are one resource
+		if _, ok := s.res[fmt.Sprintf("%s:%s->%s", kind, server, client)]; ok {
+			client, server = server, client
+		}
+	}
+	return fmt.Sprintf("%s:%s->%s", kind, client, server), trace.Resource{Kind: kind, Src: client.String(), Dst: server.String()}, true
+}
+
+func (s *state) isListener(ap netip.AddrPort) bool {
+	if s.listeners[ap] {
+		return true
+	}
+	for _, any := range []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()} {
+		if s.listeners[netip.AddrPortFrom(any, ap.Port())] {
+			return true
+		}
+	}
+	return false
+}
+
+// ephemeral reports whether port is in Linux's default local port range.
+func ephemeral(port uint16) bool { return port >= 32768 && port <= 60999 }
+
+// onFile records the description of a counter entry (or a snapshot file).
+func (s *state) onFile(f *ebpf.File) {
+	if f.Reason == ebpf.ReasonSnapshot {
+		s.onSnapshotFile(f)
+		return
+	}
+	if f.Sock != nil && f.Sock.State == tcpListen {
+		s.listeners[f.Sock.Local] = true
+	}
+	if _, ok := s.routes[f.Key]; ok {
+		return
+	}
+	if len(s.pending) >= maxPending {
+		s.dropped["descriptions over the limit"]++
+		return
+	}
+	s.pending[f.Key] = f
+}
+
+func (s *state) onSnapshotFile(f *ebpf.File) {
+	if f.Sock != nil && f.Sock.State == tcpListen {
+		s.listeners[f.Sock.Local] = true
+	}
+	p := s.process(f.TGID, f.Start)
+	if p == nil {
+		return
+	}
+	key, r, ok := s.classify(f, nil)
+	if !ok {
+		return
+	}
+	x := s.resource(key, r)
+	if x == nil {
+		return
+	}
+	s.byInode[[2]uint64{f.Dev, f.Ino}] = key
+	a := s.access(p, x, s.ns(f.TS))
+	switch {
+	case x.Listen || (f.Sock != nil && f.Sock.State == tcpListen):
+		a.Listens++
+	case f.Flags&oAccMode != 0 || f.Flags&oAppend != 0:
+		a.OpensWrite++
+	default:
+		a.Opens++
+	}
+}
+
+// routeFor resolves where a counter entry goes, from its description or,
+// failing that, from another process's description of the same inode.
+func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
+	p := s.process(k.Tgid, k.Start)
+	if p == nil {
+		return nil
+	}
+	f := s.pending[*k]
+	var key string
+	var r trace.Resource
+	ok := false
+	if f != nil {
+		key, r, ok = s.classify(f, v)
+	} else if known, found := s.byInode[[2]uint64{kernelDev(k.Dev), k.Ino}]; found && k.Family == 0 {
+		key, ok = known, true
+	}
+	if !ok {
+		return nil
+	}
+	x := s.resource(key, r)
+	if x == nil {
+		return nil
+	}
+	if k.Family == 0 {
+		s.byInode[[2]uint64{x.Dev, x.Ino}] = key
+		if f != nil {
+			s.byInode[[2]uint64{f.Dev, f.Ino}] = key
+		}
+	}
+	rt := &route{acc: accKey{p.ID, x.ID}}
+	if f != nil && f.Mode&sIFMT == sIFREG && f.ParentIno != 0 {
+		d := s.resource(dirKey(f.Dev, f.ParentIno), trace.Resource{Kind: trace.KindDir, Dev: f.Dev, Ino: f.ParentIno, Path: filepath.Dir(f.Path)})
+		if d != nil {
+			rt.dir = &accKey{p.ID, d.ID}
+		}
+	}
+	delete(s.pending, *k)
+	return rt
+}
+
+// kernelDev mirrors ebpf's conversion of a kernel dev_t to the stat encoding.
+func kernelDev(d uint32) uint64 {
+	major, minor := uint64(d>>20), uint64(d&0xfffff)
+	return (major&0xfff)<<8 | (major&^0xfff)<<32 | minor&0xff | (minor&^0xff)<<12
+}
+
+// onCounter applies the current totals of one kernel counter entry.
+func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
+	rt := s.routes[*k]
+	if rt == nil {
+		rt = s.routeFor(k, v)
+		if rt == nil {
+			if _, described := s.pending[*k]; !described {
+				s.unresolved++
+			}
+			return
+		}
+		s.routes[*k] = rt
+	}
+	rt.seen = s.gen
+	var d ebpf.IOVal
+	if rt.first != v.First {
+		s.incarnations++
+		rt.first, rt.last = v.First, ebpf.IOVal{}
+	}
+	d.Opens, d.OpensW = v.Opens-rt.last.Opens, v.OpensW-rt.last.OpensW
+	d.Reads, d.Rbytes = v.Reads-rt.last.Reads, v.Rbytes-rt.last.Rbytes
+	d.Writes, d.Wbytes = v.Writes-rt.last.Writes, v.Wbytes-rt.last.Wbytes
+	d.Creates, d.Maps = v.Creates-rt.last.Creates, v.Maps-rt.last.Maps
+	d.Connects, d.Accepts, d.Listens = v.Connects-rt.last.Connects, v.Accepts-rt.last.Accepts, v.Listens-rt.last.Listens
+	if d == (ebpf.IOVal{}) {
+		return
+	}
+	rt.last = *v
+	p, r := s.procByID(rt.acc.p), s.resByID(rt.acc.r)
+	if p == nil || r == nil {
+		return
+	}
+	a := s.access(p, r, s.ns(v.Last))
+	if a.FirstNS == 0 || s.ns(v.First) < a.FirstNS {
+		a.FirstNS = s.ns(v.First)
+	}
+	a.Opens += int64(d.Opens)
+	a.OpensWrite += int64(d.OpensW)
+	a.Reads += int64(d.Reads)
+	a.ReadBytes += int64(d.Rbytes)
+	a.Writes += int64(d.Writes)
+	a.WriteBytes += int64(d.Wbytes)
+	a.SharedMaps += int64(d.Maps)
+	a.Connects += int64(d.Connects)
+	a.Accepts += int64(d.Accepts)
+	a.Listens += int64(d.Listens)
+	if r.Kind == trace.KindDir {
+		a.Creates += int64(d.Creates)
+	} else if d.Creates > 0 && rt.dir != nil {
+		if dr := s.resByID(rt.dir.r); dr != nil {
+			s.access(p, dr, s.ns(v.Last)).Creates += int64(d.Creates)
+		}
+	}
+}
+
+// endDrain forgets routes of entries that left the kernel map.
+func (s *state) endDrain() {
+	for k, rt := range s.routes {
+		if rt.seen < s.gen-1 {
+			delete(s.routes, k)
+		}
+	}
+	s.gen++
+}
+
+func (s *state) procByID(id trace.ProcessID) *proc { return s.procIDs[id] }
+
+func (s *state) resByID(id trace.ResourceID) *res { return s.resIDs[id] }
+
+func (s *state) onPathOp(e *ebpf.PathOp) {
+	p := s.process(e.TGID, e.Start)
+	if p == nil || e.Path == "" || e.Path[0] != '/' {
+		return
+	}
+	dir := filepath.Dir(filepath.Clean(e.Path))
+	if e.Op == ebpf.OpRenameFrom {
+		s.lastFrom[e.TGID] = dir
+		if len(s.lastFrom) > 10000 {
+			s.lastFrom = map[uint32]string{}
+		}
+	}
+	if e.Op == ebpf.OpRenameTo {
+		from, ok := s.lastFrom[e.TGID]
+		delete(s.lastFrom, e.TGID)
+		if ok && from == dir {
+			return // a rename inside one directory counts once
+		}
+	}
+	key, r := "dirpath:"+dir, trace.Resource{Kind: trace.KindDir, Path: dir}
+	var st syscall.Stat_t
+	if syscall.Stat(dir, &st) == nil {
+		key, r.Dev, r.Ino = dirKey(uint64(st.Dev), st.Ino), uint64(st.Dev), st.Ino
+	}
+	x := s.resource(key, r)
+	if x == nil {
+		return
+	}
+	a := s.access(p, x, s.ns(e.TS))
+	switch e.Op {
+	case ebpf.OpUnlink, ebpf.OpRmdir:
+		a.Removes++
+	case ebpf.OpMkdir, ebpf.OpMknod:
+		a.Creates++
+	case ebpf.OpRenameFrom, ebpf.OpRenameTo:
+		a.Renames++
+	}
+}
+
+func (s *state) onSignal(e *ebpf.Signal) {
+	p := s.process(e.TGID, e.Start)
+	if p == nil {
+		return
+	}
+	k := sigKey{p.ID, int32(e.Target), int32(e.Signo)}
+	sg, ok := s.sigs[k]
+	if !ok {
+		sg = &trace.Signal{Sender: p.ID, TargetPID: int32(e.Target), Signo: int32(e.Signo), FirstNS: s.ns(e.TS)}
+		if t := s.processIfKnown(e.Target, e.TargetStart); t != nil {
+			sg.Target = t.ID
+		} else if t := s.process(e.Target, e.TargetStart); t != nil {
+			sg.Target = t.ID
+		}
+		s.sigs[k] = sg
+	}
+	sg.Count++
+	sg.LastNS = s.ns(e.TS)
+	s.dirtySigs[k] = true
+}
+
+func (s *state) onShmAt(e *ebpf.ShmAt) {
+	p := s.process(e.TGID, e.Start)
+	if p == nil {
+		return
+	}
+	key, _ := sysvShmKey(e.ShmID)
+	x := s.resource(fmt.Sprintf("sysvshm:%d", e.ShmID), trace.Resource{Kind: trace.KindSysVShm, Key: key, Ino: uint64(e.ShmID)})
+	if x == nil {
+		return
+	}
+	s.access(p, x, s.ns(e.TS)).SharedMaps++
+}
+
+// flush writes every changed row and forgets the dirty marks.
+func (s *state) flush(w *trace.Writer) {
+	ids := make([]*proc, 0)
+	for _, p := range s.procs {
+		if p.dirty {
+			ids = append(ids, p)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].ID < ids[j].ID })
+	for _, p := range ids {
+		w.PutProcess(p.Process)
+		p.dirty = false
+	}
+	for _, r := range s.newRes {
+		w.PutResource(r.Resource)
+	}
+	s.newRes = s.newRes[:0]
+	for k := range s.dirtyAcc {
+		w.PutAccess(*s.acc[k])
+	}
+	clear(s.dirtyAcc)
+	for k := range s.dirtySigs {
+		w.PutSignal(*s.sigs[k])
+	}
+	clear(s.dirtySigs)
+}

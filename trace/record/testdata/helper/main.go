@@ -1,0 +1,241 @@
+// Command helper is the other end of the recorder's focused tests: each
+// subcommand is one side of one coupling kind.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fail(fmt.Errorf("usage: helper MODE ARGS"))
+	}
+	var err error
+	switch a := os.Args[2:]; os.Args[1] {
+	case "unix-server":
+		err = unixServer(a[0])
+	case "unix-client":
+		err = unixClient(a[0])
+	case "socketpair":
+		err = socketpair()
+	case "socketpair-child":
+		err = socketpairChild()
+	case "tcp-server":
+		err = tcpServer(a[0])
+	case "tcp-client":
+		err = tcpClient(a[0])
+	case "udp-server":
+		err = udpServer(a[0])
+	case "udp-client":
+		err = udpClient(a[0])
+	case "shm":
+		err = shm(a[0], a[1])
+	case "hold":
+		err = hold(a[0], a[1], a[2])
+	default:
+		err = fmt.Errorf("unknown mode %s", os.Args[1])
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "helper:", err)
+	os.Exit(1)
+}
+
+// writeReady writes s to path atomically, so a waiting peer sees all of it.
+func writeReady(path, s string) error {
+	if err := os.WriteFile(path+".tmp", []byte(s), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+func exchange(c net.Conn, send, recv int) error {
+	if _, err := c.Write(make([]byte, send)); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(c, make([]byte, recv))
+	return err
+}
+
+func serve(c net.Conn, recv, send int) error {
+	if _, err := io.ReadFull(c, make([]byte, recv)); err != nil {
+		return err
+	}
+	_, err := c.Write(make([]byte, send))
+	return err
+}
+
+func unixServer(path string) error {
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := writeReady(path+".ready", "ok"); err != nil {
+		return err
+	}
+	c, err := l.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return serve(c, 1000, 500)
+}
+
+func unixClient(path string) error {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return exchange(c, 1000, 500)
+}
+
+func socketpair() error {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	child := os.NewFile(uintptr(fds[1]), "child")
+	cmd := exec.Command(os.Args[0], "socketpair-child")
+	cmd.ExtraFiles = []*os.File{child}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	child.Close()
+	c, err := net.FileConn(os.NewFile(uintptr(fds[0]), "parent"))
+	if err != nil {
+		return err
+	}
+	if err := exchange(c, 1000, 500); err != nil {
+		return err
+	}
+	c.Close()
+	return cmd.Wait()
+}
+
+func socketpairChild() error {
+	c, err := net.FileConn(os.NewFile(3, "pair"))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return serve(c, 1000, 500)
+}
+
+func tcpServer(portFile string) error {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := writeReady(portFile, l.Addr().String()); err != nil {
+		return err
+	}
+	c, err := l.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return serve(c, 1000, 500)
+}
+
+func tcpClient(addr string) error {
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return exchange(c, 1000, 500)
+}
+
+func udpServer(portFile string) error {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := writeReady(portFile, c.LocalAddr().String()); err != nil {
+		return err
+	}
+	buf := make([]byte, 2000)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, from, err := c.ReadFromUDP(buf)
+	if err != nil {
+		return err
+	}
+	_, err = c.WriteToUDP(make([]byte, 300), from)
+	return err
+}
+
+func udpClient(addr string) error {
+	to, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return err
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.WriteToUDP(make([]byte, 700), to); err != nil {
+		return err
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = c.ReadFromUDP(make([]byte, 2000))
+	return err
+}
+
+// shm maps path MAP_SHARED and writes (mode w) or reads (mode r) it.
+func shm(mode, path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(4096); err != nil {
+		return err
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	defer syscall.Munmap(m)
+	if mode == "w" {
+		copy(m, "hello through shared memory")
+	}
+	return nil
+}
+
+// hold opens file for writing and listens on a unix socket, signals
+// readiness, then sleeps: a daemon that opened its resources long ago.
+func hold(file, sock, seconds string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := writeReady(sock+".ready", strconv.Itoa(os.Getpid())); err != nil {
+		return err
+	}
+	n, _ := strconv.Atoi(seconds)
+	time.Sleep(time.Duration(n) * time.Second)
+	return nil
+}
