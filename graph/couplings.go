@@ -142,9 +142,44 @@ func (b *builder) add(kind Kind, resource, underlying string, sides []*side, fro
 // maxEvidenceResources caps the underlying resources listed per coupling.
 const maxEvidenceResources = 8
 
+// foldSpoolFiles folds a file coupling into the directory coupling of its
+// parent between the same components: the recorder names a spool entry by
+// the path it was first opened with (x.json.tmp, later renamed) and sees the
+// create, rename and remove on the directory, so the entries arrive as file
+// couplings beside the directory's. One coupling, with the entries as its
+// evidence, is what a person means.
+func (b *builder) foldSpoolFiles() {
+	dirs := map[string]*Coupling{}
+	for key, c := range b.byKey {
+		if c.Kind == KindDir {
+			dirs[c.Resource+"\x00"+strings.Join(c.Components, "\x00")] = b.byKey[key]
+		}
+	}
+	for key, c := range b.byKey {
+		if c.Kind != KindFile {
+			continue
+		}
+		dir := dirs[parentDir(c.Resource)+"\x00"+strings.Join(c.Components, "\x00")]
+		if dir == nil {
+			continue
+		}
+		dir.Bytes += c.Bytes
+		dir.Count += c.Count
+		dir.Evidence.ResourcesTotal++
+		if len(dir.Evidence.Resources) < maxEvidenceResources {
+			dir.Evidence.Resources = append(dir.Evidence.Resources, c.Resource)
+		}
+		dirKey := string(KindDir) + "\x00" + dir.Resource + "\x00" + strings.Join(dir.Components, "\x00")
+		b.sides[dirKey] = append(b.sides[dirKey], b.sides[key]...)
+		delete(b.byKey, key)
+		delete(b.sides, key)
+	}
+}
+
 // couplings returns the couplings with their evidence, sorted by kind,
 // resource and components.
 func (b *builder) couplings() []Coupling {
+	b.foldSpoolFiles()
 	out := make([]Coupling, 0, len(b.byKey))
 	for key, c := range b.byKey {
 		c.Evidence = fillEvidence(c.Evidence, b.sides[key])

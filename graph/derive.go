@@ -49,6 +49,11 @@ func (e *engine) deriveCouplings() []Coupling {
 
 func (s *side) wrote() bool { return s.Access.Wrote() }
 
+// didIO reports whether the component read or wrote through the resource.
+func (s *side) didIO() bool {
+	return s.Reads > 0 || s.Writes > 0 || s.ReadBytes > 0 || s.WriteBytes > 0
+}
+
 func filter(sides []*side, keep func(*side) bool) []*side {
 	var out []*side
 	for _, s := range sides {
@@ -157,7 +162,9 @@ func (e *engine) dirCoupling(b *builder, r *sharedResource) {
 // streamCoupling links the writers and readers of a pipe or FIFO. All
 // anonymous pipes between the same components fold into one coupling.
 func streamCoupling(b *builder, r *sharedResource) {
-	sides := r.sides()
+	// Holding an inherited end without using it (a daemon that kept its
+	// parent's stdin) couples nothing: only readers and writers count.
+	sides := filter(r.sides(), (*side).didIO)
 	kind, label := KindFIFO, r.res.Path
 	if r.kind == trace.KindPipe {
 		kind, label = KindPipe, "pipe"
@@ -175,9 +182,9 @@ func sumWritten(sides []*side) (n int64) {
 
 // unixCoupling links the clients of a unix socket to its server.
 func unixCoupling(b *builder, r *sharedResource) {
-	sides := r.sides()
+	sides := filter(r.sides(), func(s *side) bool { return s.didIO() || s.Connects > 0 || s.Accepts > 0 })
 	clients := filter(sides, func(s *side) bool { return s.Connects > 0 })
-	for _, s := range sides {
+	for _, s := range r.sides() {
 		if s.Listens > 0 && r.res.Path != "" {
 			s.comp.listens["unix:"+r.res.Path] = true
 		}
@@ -277,10 +284,10 @@ func describe(c *Coupling) string {
 	}
 	switch c.Kind {
 	case KindConfig:
-		return fmt.Sprintf("%s all read %s and nobody writes it", from, c.Resource)
+		return fmt.Sprintf("%s read %s and nobody writes it", strings.Join(c.Components, ", "), c.Resource)
 	case KindFile:
 		if others == "" {
-			return fmt.Sprintf("%s all write %s", from, c.Resource)
+			return fmt.Sprintf("%s write %s", strings.Join(c.From, " and "), c.Resource)
 		}
 		return fmt.Sprintf("%s writes %s, which %s reads", from, c.Resource, others)
 	case KindDir:

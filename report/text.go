@@ -73,7 +73,11 @@ func Text(w io.Writer, p *graph.Plan) error {
 		ew.printf("  none recorded\n")
 	}
 	for _, b := range p.BlindSpots {
-		ew.printf("  %s: %d%s\n", Clean(b.What), b.Count, hostSuffix(b.Host))
+		count := fmt.Sprintf(": %d", b.Count)
+		if b.Count == 0 { // a standing limit of the recorder, not an event count
+			count = ""
+		}
+		ew.printf("  %s%s%s\n", Clean(b.What), count, hostSuffix(b.Host))
 	}
 	x := p.Excluded
 	ew.printf("\nLEFT OUT: %d sharing nothing (%s), %d recorder, %d ignored, %d platform-file accesses\n",

@@ -133,7 +133,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{[]string{"analyze", truncated}, 1, "truncated"},
 		{[]string{"analyze", filepath.Join(dir, "missing.trace")}, 1, "no such file"},
 		{[]string{"report", "-f", "pdf", bad}, 2, "unknown report format"},
-		{[]string{"manifests"}, 1, "not implemented yet"},
+		{[]string{"manifests"}, 2, "needs -o DIR"},
 	}
 	for _, c := range cases {
 		code, _, errOut := decompose(t, c.args...)
