@@ -76,8 +76,14 @@ func Analyze(traces []*trace.Trace, opts Options) (*Plan, error) {
 	for _, c := range included {
 		e.classifyComponent(c)
 	}
+	byName := e.byName()
 	for i := range couplings {
 		e.classify(&couplings[i])
+		if couplings[i].Kind == KindConfig { // shared: not any one component's own
+			for _, n := range couplings[i].Components {
+				delete(byName[n].configs, couplings[i].Resource)
+			}
+		}
 	}
 	pods := e.cluster(included, couplings)
 	return e.plan(included, pods, couplings), nil

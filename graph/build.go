@@ -88,7 +88,8 @@ func (e *engine) componentOut(c *component) Component {
 	root := c.procs[0].p
 	out := Component{Name: c.name, Exe: c.exe, Script: c.script, Processes: len(c.procs), Exposed: c.exposed,
 		Stateful: c.stateful, Backing: c.backing, Command: root.Argv, Secrets: countRedacted(root.Argv),
-		Listens: sortedKeys(c.listens), DataDirs: sortedKeys(c.dataDirs), Users: sortedKeys(c.users)}
+		Listens: sortedKeys(c.listens), DataDirs: sortedKeys(c.dataDirs), Users: sortedKeys(c.users),
+		ConfigFiles: sortedKeys(c.configs)}
 	hosts := map[string]bool{}
 	uids := map[uint32]bool{}
 	for _, x := range c.procs {

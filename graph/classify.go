@@ -23,6 +23,16 @@ func (e *engine) classifyComponent(c *component) {
 			c.backing = true
 		}
 	}
+	// A daemon reads the config file its command line names at start-up,
+	// usually before recording began: take it from argv.
+	for _, a := range c.procs[0].p.Argv[min(1, len(c.procs[0].p.Argv)):] {
+		if i := strings.IndexByte(a, '='); i > 0 && strings.HasPrefix(a, "-") {
+			a = a[i+1:]
+		}
+		if strings.HasPrefix(a, "/") && isConfigFile(a) && !isPlatformFile(a) {
+			c.configs[a] = true
+		}
+	}
 	for _, p := range c.procs {
 		name := e.users[p.host][p.p.UID]
 		if name == "" {

@@ -34,6 +34,7 @@ type component struct {
 	exposed  bool
 	stateful bool
 	dataDirs map[string]bool
+	configs  map[string]bool
 	backing  bool
 	coupled  bool
 }
@@ -143,7 +144,7 @@ func groupComponents(procs []*proc) []*component {
 		if c == nil {
 			exe := root.p.Exe
 			c = &component{key: key, name: name, exe: exe, script: script, users: map[string]bool{},
-				listens: map[string]bool{}, dataDirs: map[string]bool{}}
+				listens: map[string]bool{}, dataDirs: map[string]bool{}, configs: map[string]bool{}}
 			byKey[key] = c
 		}
 		c.procs = append(c.procs, x)

@@ -3,6 +3,7 @@ package graph
 import (
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/decompose-dev/decompose/trace"
@@ -137,5 +138,23 @@ func TestIdentity(t *testing.T) {
 		if name != c.name {
 			t.Errorf("identity(%s %q) = %q, want %q", c.exe, c.argv, name, c.name)
 		}
+	}
+}
+
+func TestOwnConfigFiles(t *testing.T) {
+	b := newTB("h")
+	b.proc("db", "/opt/x/db", "-config", "/etc/x/db.conf")
+	b.proc("web", "/opt/x/web", "--config=/etc/x/web.yaml")
+	f := b.file("/etc/x/shared.conf")
+	b.access("db", f, trace.Access{Opens: 1, Reads: 1})
+	b.access("web", f, trace.Access{Opens: 1, Reads: 1})
+	own := b.file("/etc/x/extra.ini")
+	b.access("web", own, trace.Access{Opens: 1, Reads: 1})
+	got := components(analyze(t, b))
+	if strings.Join(got["db"].ConfigFiles, ",") != "/etc/x/db.conf" {
+		t.Errorf("db config files = %v", got["db"].ConfigFiles)
+	}
+	if strings.Join(got["web"].ConfigFiles, ",") != "/etc/x/extra.ini,/etc/x/web.yaml" {
+		t.Errorf("web config files = %v", got["web"].ConfigFiles)
 	}
 }

@@ -124,6 +124,9 @@ func (e *engine) fileCouplings(b *builder, r *sharedResource) {
 		}
 	}
 	if len(sides) < 2 {
+		if len(sides) == 1 && len(writers) == 0 && !transient && isConfigFile(p) {
+			sides[0].comp.configs[p] = true
+		}
 		return
 	}
 	switch {

@@ -73,3 +73,11 @@ func isEphemeral(p string) bool {
 
 // parentDir returns the directory holding p.
 func parentDir(p string) string { return path.Dir(p) }
+
+// configName matches configuration files by name.
+var configName = regexp.MustCompile(`\.(conf|cfg|cnf|ini|ya?ml|json|toml|properties|xml|env|rc)$|(^|/)(etc|conf|config)/`)
+
+// isConfigFile reports whether p looks like a configuration file.
+func isConfigFile(p string) bool {
+	return configName.MatchString(p) && !isLog(p)
+}

@@ -40,6 +40,9 @@ type Component struct {
 	Exposed  bool     `json:"exposed"`
 	Stateful bool     `json:"stateful"`
 	DataDirs []string `json:"dataDirs,omitempty"`
+	// ConfigFiles are configuration files only this component reads (seen
+	// read, or named on its command line); shared ones are config couplings.
+	ConfigFiles []string `json:"configFiles,omitempty"`
 	// Backing is true for databases, caches and brokers: clients reach them
 	// through a Service, so they get their own pod.
 	Backing bool     `json:"backing"`
