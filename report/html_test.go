@@ -133,7 +133,7 @@ func attr(dom, tag, name string) string {
 // graph has a node per pod and component and an edge per coupling side,
 // and a screenshot is written.
 func TestHTMLInChromium(t *testing.T) {
-	p := analyzeTrace(t, recordings.Legacyshop, nil)
+	p := analyzeTrace(t, recordings.LegacyshopSynthetic, nil)
 	page := writeHTML(t, p)
 	dom, log := chromium(t, page, "#e0-1", "")
 	checkClean(t, dom, log)

@@ -24,7 +24,7 @@ func decompose(t *testing.T, args ...string) (int, string, string) {
 func bundledTrace(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "legacyshop.trace")
-	if err := os.WriteFile(p, recordings.Legacyshop, 0o644); err != nil {
+	if err := os.WriteFile(p, recordings.LegacyshopSynthetic, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -32,21 +32,48 @@ func bundledTrace(t *testing.T) string {
 
 func TestDemoWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
+	code, out, errOut := decompose(t, "demo", "--bundled", "--out", dir)
+	if code != 0 {
+		t.Fatalf("demo exit %d: %s", code, errOut)
+	}
+	checkDemo(t, dir, out)
+	if !strings.Contains(errOut, "bundled recording") {
+		t.Errorf("demo does not say which recording it used: %q", errOut)
+	}
+}
+
+// TestDemoRecordsLive runs the demo as root: it must record the fixture
+// live, not fall back to the bundled recording.
+func TestDemoRecordsLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the live demo needs root; CI runs as root")
+	}
+	dir := t.TempDir()
 	code, out, errOut := decompose(t, "demo", "--out", dir)
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"POD shop-web", "POD shop-db (StatefulSet)", "HIDDEN COUPLINGS", "report: " + filepath.Join(dir, "report.md")} {
+	if !strings.Contains(errOut, "recording legacyshop live") || strings.Contains(errOut, "bundled") {
+		t.Fatalf("demo did not record live:\n%s", errOut)
+	}
+	checkDemo(t, dir, out)
+}
+
+// checkDemo asserts the demo printed a plan and wrote its files.
+func checkDemo(t *testing.T, dir, out string) {
+	t.Helper()
+	for _, want := range []string{"POD shop-web", "POD shop-db (StatefulSet)", "POD shop-cache", "HIDDEN COUPLINGS", filepath.Join(dir, "report.html")} {
 		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q", want)
+			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
 	if err != nil || !bytes.Contains(md, []byte("```mermaid")) {
 		t.Fatalf("report.md missing or without diagram: %v", err)
 	}
-	if !strings.Contains(errOut, "bundled recording") {
-		t.Errorf("demo does not say which recording it used: %q", errOut)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !bytes.Contains(html, []byte("<html")) {
+		t.Fatalf("report.html missing: %v", err)
 	}
 }
 
@@ -118,7 +145,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 	bad := filepath.Join(dir, "bad.trace")
 	os.WriteFile(bad, []byte("not a trace"), 0o644)
 	truncated := filepath.Join(dir, "truncated.trace")
-	os.WriteFile(truncated, recordings.Legacyshop[:len(recordings.Legacyshop)/3], 0o644)
+	os.WriteFile(truncated, recordings.LegacyshopSynthetic[:len(recordings.LegacyshopSynthetic)/3], 0o644)
 	cases := []struct {
 		args []string
 		code int

@@ -37,7 +37,7 @@ func TestAnalysisNeedsNoPrivileges(t *testing.T) {
 	for _, args := range [][]string{
 		{"analyze", tracePath},
 		{"report", "-f", "md", "-o", filepath.Join(dir, "r.md"), tracePath},
-		{"demo", "--out", filepath.Join(dir, "demo")},
+		{"demo", "--out", filepath.Join(dir, "demo")}, // as nobody: the bundled recording
 	} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin}, args...)...)
 		out, err := cmd.CombinedOutput()

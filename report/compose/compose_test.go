@@ -17,7 +17,7 @@ import (
 func fixtureFiles(t *testing.T) map[string][]byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "legacyshop.trace")
-	if err := os.WriteFile(path, recordings.Legacyshop, 0o644); err != nil {
+	if err := os.WriteFile(path, recordings.LegacyshopSynthetic, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := trace.Open(path)
