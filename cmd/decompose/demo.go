@@ -18,6 +18,7 @@ import (
 	"github.com/decompose-dev/decompose/graph"
 	"github.com/decompose-dev/decompose/report"
 	"github.com/decompose-dev/decompose/trace"
+	"github.com/decompose-dev/decompose/tui"
 )
 
 func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -77,7 +78,7 @@ func runDemo(ctx context.Context, out string, bundled bool, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	return showDemo(plan, out, tracePath, stdout, stderr)
+	return showDemo(ctx, plan, out, tracePath, stdout, stderr)
 }
 
 // liveDemoBlocked says why the demo cannot record live, or "" if it can.
@@ -106,29 +107,41 @@ func recordLive(ctx context.Context, out, tracePath string, stderr io.Writer) er
 	return err
 }
 
-// showDemo prints the plan (the TUI is not wired into the demo yet) and
-// writes the reports.
-func showDemo(plan *graph.Plan, out, tracePath string, stdout, stderr io.Writer) error {
-	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(stderr, "demo: explore it with: decompose tui %s\n", tracePath)
-	}
-	if err := report.Text(stdout, plan); err != nil {
-		return err
-	}
+// showDemo writes the reports, then opens the plan in the terminal UI when
+// standard input and output are a terminal, else prints the text summary.
+func showDemo(ctx context.Context, plan *graph.Plan, out, tracePath string, stdout, stderr io.Writer) error {
 	files := []struct {
 		name   string
 		render func(io.Writer, *graph.Plan) error
 	}{{"report.html", report.HTML}, {"report.md", report.Markdown}, {"plan.json", report.JSON}}
-	fmt.Fprintln(stdout)
+	var written strings.Builder
 	for _, f := range files {
 		path := filepath.Join(out, f.name)
 		if err := writeOutput(path, nil, func(w io.Writer) error { return f.render(w, plan) }); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%-12s %s\n", f.name+":", path)
+		fmt.Fprintf(&written, "%-12s %s\n", f.name+":", path)
 	}
-	fmt.Fprintf(stdout, "%-12s %s (query it with sqlite3; see docs/trace-format.md)\n", "trace:", tracePath)
-	return nil
+	fmt.Fprintf(&written, "%-12s %s (query it with sqlite3; see docs/trace-format.md)\n", "trace:", tracePath)
+	if in, term := terminalStreams(stdout); term {
+		opts := tui.Options{Load: func() (*graph.Plan, error) { return plan, nil }, Source: "demo: legacyshop", SavePath: filepath.Join(out, "edited-plan.json")}
+		if _, err := tui.Run(ctx, opts, in, stdout); err != nil {
+			return err
+		}
+	} else if err := report.Text(stdout, plan); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(stdout, "\n%s", written.String())
+	return err
+}
+
+// terminalStreams returns stdin when both it and stdout are terminals.
+func terminalStreams(stdout io.Writer) (*os.File, bool) {
+	out, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(out.Fd())) || !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil, false
+	}
+	return os.Stdin, true
 }
 
 // prefixWriter prefixes every write (one log line) with a label.

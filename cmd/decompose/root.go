@@ -63,18 +63,28 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Float64Var(&f.resolution, "resolution", 0, "group components free to live apart by their traffic (Louvain); higher gives more, smaller pods; try 1; 0 groups none")
 }
 
-// plan reads the traces and runs the engine.
-func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
+// options checks the flags and returns the engine options; it does no I/O,
+// so commands can reject bad flags before they start anything.
+func (f *analysisFlags) options() (graph.Options, error) {
 	opts := graph.Options{Resolution: f.resolution}
 	if f.resolution < 0 {
-		return nil, usageError{fmt.Errorf("--resolution %v: pass 0 (no grouping, the default) or a number above 0", f.resolution)}
+		return opts, usageError{fmt.Errorf("--resolution %v: pass 0 (no grouping, the default) or a number above 0", f.resolution)}
 	}
 	if f.ignore != "" {
 		re, err := regexp.Compile(f.ignore)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--ignore %q is not a regular expression: %v", f.ignore, err)}
+			return opts, usageError{fmt.Errorf("--ignore %q is not a regular expression: %v", f.ignore, err)}
 		}
 		opts.Ignore = re
+	}
+	return opts, nil
+}
+
+// plan reads the traces and runs the engine.
+func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
 	}
 	traces := make([]*trace.Trace, 0, len(paths))
 	for _, p := range paths {

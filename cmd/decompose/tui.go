@@ -61,6 +61,9 @@ every key.`,
 // flags are checked by analysisFlags.plan when the UI loads: its usage
 // error ends the UI and comes back from tui.Run unchanged.
 func tuiOptions(cmd *cobra.Command, flags *analysisFlags, planPath, output string, args []string) (tui.Options, error) {
+	if _, err := flags.options(); err != nil {
+		return tui.Options{}, err
+	}
 	switch {
 	case planPath != "" && len(args) > 0:
 		return tui.Options{}, usageError{errors.New("tui takes either traces or --plan FILE, not both")}
