@@ -96,7 +96,7 @@ func (e *engine) componentOut(c *component) Component {
 		hosts[x.host] = true
 		uids[x.p.UID] = true
 		out.Members = append(out.Members, Member{Host: x.host, PID: x.p.PID, PPID: x.p.PPID, Exe: x.p.Exe,
-			Argv: x.p.Argv, UID: x.p.UID, GID: x.p.GID, StartNS: x.p.StartNS, ExitNS: x.p.ExitNS})
+			Argv: x.p.Argv, UID: x.p.UID, User: e.userName(x), GID: x.p.GID, StartNS: x.p.StartNS, ExitNS: x.p.ExitNS})
 	}
 	out.Hosts = sortedKeys(hosts)
 	for u := range uids {

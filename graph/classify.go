@@ -34,11 +34,7 @@ func (e *engine) classifyComponent(c *component) {
 		}
 	}
 	for _, p := range c.procs {
-		name := e.users[p.host][p.p.UID]
-		if name == "" {
-			name = "uid " + strconv.FormatUint(uint64(p.p.UID), 10)
-		}
-		c.users[name] = true
+		c.users[e.userName(p)] = true
 	}
 }
 
@@ -75,4 +71,12 @@ func (e *engine) classify(c *Coupling) {
 	if c.Kind == KindFile && len(c.From) > 1 && !isLog(c.Resource) && !isEphemeral(c.Resource) {
 		c.Why += "; several writers of one data file: split pods would need a ReadWriteMany volume or a redesign"
 	}
+}
+
+// userName names the uid of a process as its host did, or "uid N".
+func (e *engine) userName(p *proc) string {
+	if name := e.users[p.host][p.p.UID]; name != "" {
+		return name
+	}
+	return "uid " + strconv.FormatUint(uint64(p.p.UID), 10)
 }

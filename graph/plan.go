@@ -60,6 +60,7 @@ type Member struct {
 	Exe     string   `json:"exe"`
 	Argv    []string `json:"argv"`
 	UID     uint32   `json:"uid"`
+	User    string   `json:"user"`
 	GID     uint32   `json:"gid"`
 	StartNS int64    `json:"startNs"`
 	ExitNS  int64    `json:"exitNs"`
@@ -125,6 +126,9 @@ type Secret struct {
 
 // Coupling is one typed relation between components, with its evidence.
 type Coupling struct {
+	// ID is stable across runs and edits: derived from kind, resource and
+	// components.
+	ID         string   `json:"id"`
 	Kind       Kind     `json:"kind"`
 	Resource   string   `json:"resource"`
 	Components []string `json:"components"`

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"path"
@@ -27,6 +29,7 @@ func (p *Plan) Recompute() {
 	podOf := p.podOf()
 	for i := range p.Couplings {
 		c := &p.Couplings[i]
+		c.ID = couplingID(c)
 		c.CrossesPods = false
 		for _, n := range c.Components[1:] {
 			c.CrossesPods = c.CrossesPods || podOf[n] != podOf[c.Components[0]]
@@ -386,4 +389,10 @@ func normalizePod(pod *Pod) {
 	if pod.Secrets == nil {
 		pod.Secrets = []Secret{}
 	}
+}
+
+// couplingID derives a short stable ID from what identifies a coupling.
+func couplingID(c *Coupling) string {
+	h := sha256.Sum256([]byte(string(c.Kind) + "\x00" + c.Resource + "\x00" + strings.Join(c.Components, "\x00")))
+	return "c" + hex.EncodeToString(h[:5])
 }
