@@ -136,6 +136,7 @@ func (e *engine) load(traces []*trace.Trace) {
 				continue
 			}
 			sr.uses = append(sr.uses, use{proc: x, a: a})
+			x.serves = x.serves || a.Listens > 0 || a.Accepts > 0
 		}
 		unknownTargets := int64(0)
 		for _, s := range t.Signals {

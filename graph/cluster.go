@@ -40,22 +40,21 @@ func (e *engine) cluster(included []*component, couplings []Coupling) [][]*compo
 		}
 		return i
 	}
-	reasons := map[int][]string{}
 	for _, c := range couplings {
 		if !c.Distance.mustColocate() {
 			continue
 		}
 		first := index[c.Components[0]]
 		for _, n := range c.Components[1:] {
-			a, b := find(first), find(index[n])
-			if a != b {
+			if a, b := find(first), find(index[n]); a != b {
 				parent[b] = a
-				reasons[a] = append(reasons[a], reasons[b]...)
-				delete(reasons, b)
 			}
 		}
-		r := find(first)
-		reasons[r] = append(reasons[r], fmt.Sprintf("%s: %s (%s)", joinNames(c.Components), c.label(), distanceWords[c.Distance]))
+	}
+	reasons := map[int][]string{}
+	for _, why := range mergeReasons(couplings) {
+		r := find(index[why.component])
+		reasons[r] = append(reasons[r], why.text)
 	}
 	byRoot := map[int]*group{}
 	var groups []*group
@@ -149,4 +148,38 @@ func (c *Coupling) label() string {
 		return "anonymous pipe"
 	}
 	return string(c.Kind) + " " + c.Resource
+}
+
+// reason is one line of why a group of components shares a pod, keyed by
+// one of its components.
+type reason struct{ component, text string }
+
+// mergeReasons explains the must-co-locate couplings, one line each, except
+// that several files shared by the same components in one directory make
+// one line ("a + b: 12 files in /tmp/x (same pod)").
+func mergeReasons(couplings []Coupling) []reason {
+	type dirKey struct{ comps, dir string }
+	files := map[dirKey]int{}
+	for _, c := range couplings {
+		if c.Distance.mustColocate() && c.Kind == KindFile {
+			files[dirKey{joinNames(c.Components), parentDir(c.Resource)}]++
+		}
+	}
+	var out []reason
+	done := map[dirKey]bool{}
+	for _, c := range couplings {
+		if !c.Distance.mustColocate() {
+			continue
+		}
+		text := fmt.Sprintf("%s: %s (%s)", joinNames(c.Components), c.label(), distanceWords[c.Distance])
+		if k := (dirKey{joinNames(c.Components), parentDir(c.Resource)}); c.Kind == KindFile && files[k] > 1 {
+			if done[k] {
+				continue
+			}
+			done[k] = true
+			text = fmt.Sprintf("%s: %d files in %s (%s)", k.comps, files[k], k.dir, distanceWords[c.Distance])
+		}
+		out = append(out, reason{c.Components[0], text})
+	}
+	return out
 }

@@ -19,6 +19,9 @@ type proc struct {
 	comp   *component
 	// done/joined memoise joinsParent during grouping.
 	done, joined bool
+	// serves is set when the process listened or accepted connections:
+	// it lives on and serves others, so it is never folded into its parent.
+	serves bool
 }
 
 // component is the engine's working form of a Component.
@@ -45,6 +48,9 @@ var interpreters = regexp.MustCompile(`^(sh|bash|dash|ash|ksh|mksh|zsh|python[0-
 // multiCall binaries run the program named by argv[0].
 var multiCall = map[string]bool{"busybox": true, "toybox": true}
 
+// plainName matches an argv[0] that names a program.
+var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
 // shortLived is how long a child may live and still count as work its
 // parent does (a check plugin, a CGI script, mv run by a cron job), in ns.
 const shortLived = int64(60e9)
@@ -59,9 +65,18 @@ func identity(p *trace.Process) (key, name, script string) {
 		exe = p.Comm
 	}
 	base := path.Base(exe)
-	if multiCall[base] && len(p.Argv) > 0 && p.Argv[0] != "" {
-		base = path.Base(p.Argv[0])
-		exe = exe + ":" + base
+	// Multi-call binaries (busybox's cat) and programs started through a
+	// symlink (Debian's redis-server is redis-check-rdb) are named by
+	// argv[0], when it is a plain program name ("nginx: worker process" and
+	// "postgres: checkpointer" are titles, not names).
+	if len(p.Argv) > 0 && p.Argv[0] != "" {
+		// A rewritten title keeps the program first ("/usr/bin/redis-server
+		// *:6379"); "nginx: worker process" names no program.
+		first := strings.Fields(p.Argv[0] + " ")[0]
+		if a0 := path.Base(first); a0 != base && !strings.Contains(first, ":") && plainName.MatchString(a0) && (multiCall[base] || !interpreters.MatchString(base)) {
+			base = a0
+			exe = exe + ":" + base
+		}
 	}
 	if interpreters.MatchString(base) {
 		if s := scriptArg(p.Argv); s != "" {
@@ -103,7 +118,9 @@ func scriptArg(argv []string) string {
 
 // joinsParent reports whether x belongs to its parent's component: forked
 // workers run the same program; short-lived children do their parent's work
-// unless they are scripts of their own (cron jobs).
+// (mv run by a cron job, psql run by a script) unless they are scripts of
+// their own (cron jobs), serve others (a daemon started and stopped during
+// the recording), or outlived their parent (a daemon that double-forked).
 func joinsParent(x *proc) bool {
 	if x.parent == nil {
 		return false
@@ -113,16 +130,33 @@ func joinsParent(x *proc) bool {
 	if key == pkey {
 		return true
 	}
-	if script != "" || x.p.Snapshot || x.p.ExitNS == 0 {
+	if script != "" || x.p.Snapshot || x.p.ExitNS == 0 || x.serves {
+		return false
+	}
+	if pe := x.parent.p.ExitNS; pe != 0 && pe < x.p.ExitNS {
 		return false
 	}
 	return x.p.ExitNS-x.p.StartNS < shortLived
+}
+
+func sameProgram(a, b *proc) bool {
+	ka, _, _ := identity(a.p)
+	kb, _, _ := identity(b.p)
+	return ka == kb
 }
 
 // groupComponents assigns every process to a component and returns the
 // components sorted by name. Names are unique: when two different programs
 // share a base name, the later ones (by key) get a "-2", "-3" suffix.
 func groupComponents(procs []*proc) []*component {
+	// A daemon that forks and lets its launcher exit (redis --daemonize)
+	// serves through the child: the launcher, running the same program,
+	// serves too and must not fold into whoever started it.
+	for _, x := range procs {
+		for y := x; y.serves && y.parent != nil && !y.parent.serves && sameProgram(y, y.parent); y = y.parent {
+			y.parent.serves = true
+		}
+	}
 	byKey := map[string]*component{}
 	var rootOf func(x *proc) *proc
 	rootOf = func(x *proc) *proc {

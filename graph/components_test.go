@@ -132,6 +132,11 @@ func TestIdentity(t *testing.T) {
 		{"/usr/bin/java", []string{"java", "-Xmx1g", "-jar", "/opt/app/app.jar"}, "app.jar"},
 		{"/bin/sh", []string{"sh", "-c", "echo hi"}, "sh"},
 		{"/usr/sbin/nginx", []string{"nginx: worker process"}, "nginx"},
+		{"/usr/sbin/nginx", []string{"nginx: master process nginx -c /etc/nginx/nginx.conf"}, "nginx"},
+		{"/usr/bin/redis-check-rdb", []string{"redis-server", "*:6379"}, "redis-server"},
+		{"/usr/bin/redis-check-rdb", []string{"/usr/bin/redis-server *:6379"}, "redis-server"},
+		{"/usr/lib/postgresql/15/bin/postgres", []string{"postgres: checkpointer"}, "postgres"},
+		{"/usr/bin/python3.11", []string{"python3", "/opt/app/sync.py"}, "sync.py"},
 	}
 	for _, c := range cases {
 		_, name, _ := identity(&trace.Process{Exe: c.exe, Argv: c.argv})

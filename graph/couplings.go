@@ -149,17 +149,17 @@ const maxEvidenceResources = 8
 // couplings beside the directory's. One coupling, with the entries as its
 // evidence, is what a person means.
 func (b *builder) foldSpoolFiles() {
-	dirs := map[string]*Coupling{}
-	for key, c := range b.byKey {
+	dirs := map[string][]*Coupling{}
+	for _, c := range b.byKey {
 		if c.Kind == KindDir {
-			dirs[c.Resource+"\x00"+strings.Join(c.Components, "\x00")] = b.byKey[key]
+			dirs[c.Resource] = append(dirs[c.Resource], c)
 		}
 	}
 	for key, c := range b.byKey {
 		if c.Kind != KindFile {
 			continue
 		}
-		dir := dirs[parentDir(c.Resource)+"\x00"+strings.Join(c.Components, "\x00")]
+		dir := spoolFor(dirs[parentDir(c.Resource)], c.Components)
 		if dir == nil {
 			continue
 		}
@@ -174,6 +174,32 @@ func (b *builder) foldSpoolFiles() {
 		delete(b.byKey, key)
 		delete(b.sides, key)
 	}
+}
+
+// spoolFor returns the directory coupling among dirs whose components
+// include all of comps, the narrowest first; nil if none.
+func spoolFor(dirs []*Coupling, comps []string) *Coupling {
+	var best *Coupling
+	for _, d := range dirs {
+		if containsAll(d.Components, comps) && (best == nil || len(d.Components) < len(best.Components) ||
+			(len(d.Components) == len(best.Components) && strings.Join(d.Components, ",") < strings.Join(best.Components, ","))) {
+			best = d
+		}
+	}
+	return best
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			found = found || h == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // couplings returns the couplings with their evidence, sorted by kind,

@@ -12,7 +12,8 @@ var platformPrefixes = []string{
 	"/lib/", "/lib32/", "/lib64/", "/usr/lib/", "/usr/lib32/", "/usr/lib64/", "/usr/libexec/",
 	"/usr/local/lib/", "/usr/share/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/",
 	"/proc/", "/sys/", "/dev/pts/", "/etc/ssl/", "/etc/ca-certificates/", "/etc/alternatives/",
-	"/etc/ld.so.conf.d/", "/var/lib/dpkg/",
+	"/etc/ld.so.conf.d/", "/var/lib/dpkg/", "/etc/pam.d/", "/etc/security/", "/etc/default/", "/etc/terminfo/",
+	"/etc/selinux/", "/etc/profile.d/", "/var/cache/ldconfig/", "/usr/local/share/",
 }
 
 // platformFiles are single files a base image provides.
@@ -24,6 +25,9 @@ var platformFiles = map[string]bool{
 	"/etc/protocols": true, "/dev/null": true, "/dev/zero": true, "/dev/full": true, "/dev/random": true,
 	"/dev/urandom": true, "/dev/tty": true, "/dev/ptmx": true, "/dev/console": true,
 	"/tmp": true, "/var/tmp": true, "/dev/shm": true, "/dev": true, "/etc": true, "/usr": true,
+	"/etc/locale.alias": true, "/etc/locale.conf": true, "/etc/inputrc": true, "/etc/login.defs": true,
+	"/etc/environment": true, "/etc/profile": true, "/etc/bash.bashrc": true, "/etc/mtab": true,
+	"/etc/machine-id": true, "/etc/networks": true, "/etc/shells": true, "/etc/ethertypes": true,
 }
 
 // isPlatformFile reports whether p is provided by the base image.
