@@ -233,3 +233,11 @@ func TestNoCouplings(t *testing.T) {
 		})
 	}
 }
+
+func traceOf(bs ...*tb) []*trace.Trace {
+	var ts []*trace.Trace
+	for _, b := range bs {
+		ts = append(ts, &b.t)
+	}
+	return ts
+}
