@@ -30,6 +30,10 @@ var platformFiles = map[string]bool{
 	"/etc/machine-id": true, "/etc/networks": true, "/etc/shells": true, "/etc/ethertypes": true,
 }
 
+// IsPlatformFile reports whether p is provided by the base image (libraries,
+// /etc/hosts, /proc, ...): such files couple nothing.
+func IsPlatformFile(p string) bool { return isPlatformFile(p) }
+
 // isPlatformFile reports whether p is provided by the base image.
 func isPlatformFile(p string) bool {
 	if platformFiles[p] {

@@ -142,6 +142,22 @@ type Coupling struct {
 	Remedy      string   `json:"remedy,omitempty"`
 	Why         string   `json:"why"`
 	Evidence    Evidence `json:"evidence"`
+	// Code points at the source lines behind each side, when the plan was
+	// made with the Go source at hand (analyze --source).
+	Code []CodeSite `json:"code,omitempty"`
+}
+
+// CodeSite is a place in Go source that touches a coupling's resource.
+type CodeSite struct {
+	Component string `json:"component"`
+	Binary    string `json:"binary"`
+	// Pos is "file:line", relative to the source directory.
+	Pos      string `json:"pos"`
+	Function string `json:"function"`
+	Call     string `json:"call"`
+	// Match says how the site was matched to the runtime resource, best
+	// first: exact, flag, suffix, port, pattern, key, dynamic (a guess).
+	Match string `json:"match"`
 }
 
 // Evidence is what the recording saw behind a coupling.

@@ -46,8 +46,12 @@ func Markdown(w io.Writer, p *graph.Plan) error {
 		if c.CrossesPods {
 			remedy = c.Remedy
 		}
+		why := c.Why
+		if len(c.Code) > 0 {
+			why += " (code: " + codeSites(c.Code) + ")"
+		}
 		ew.printf("| %s | %s | %s | %s | %v | %s | %s | %s |\n", c.Kind, mdCell(c.Resource), mdList(c.Components), c.Distance,
-			c.CrossesPods, Bytes(c.Bytes), mdCell(c.Why), mdCell(remedy))
+			c.CrossesPods, Bytes(c.Bytes), mdCell(why), mdCell(remedy))
 	}
 	ew.printf("\n## Network couplings\n\n| kind | endpoint | components | distance | bytes |\n|---|---|---|---|---|\n")
 	for _, c := range p.Couplings {

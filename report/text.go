@@ -108,6 +108,9 @@ func writeHidden(ew *errWriter, p *graph.Plan) {
 			if crossing && c.Remedy != "" {
 				ew.printf("           remedy: %s\n", c.Remedy)
 			}
+			if len(c.Code) > 0 {
+				ew.printf("           code: %s\n", Clean(codeSites(c.Code)))
+			}
 		}
 	}
 }
@@ -171,4 +174,17 @@ func (e *errWriter) Write(b []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// codeSites lists where the sides of a coupling are in the source, best
+// matches first as the join ordered them: "shop-app cmd/app/main.go:91".
+func codeSites(sites []graph.CodeSite) string {
+	parts := make([]string, len(sites))
+	for i, s := range sites {
+		parts[i] = s.Binary + " " + s.Pos
+		if s.Match == "dynamic" {
+			parts[i] += " (guess)"
+		}
+	}
+	return strings.Join(parts, ", ")
 }

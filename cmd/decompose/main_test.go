@@ -203,3 +203,19 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }
+
+// TestAnalyzeWithSource points runtime couplings at the fixture's code.
+func TestAnalyzeWithSource(t *testing.T) {
+	code, out, errOut := decompose(t, "analyze", "--source", "../../fixtures/legacyshop", bundledTrace(t))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"code: shop-app cmd/shop-app/main.go:", "code: shop-app cmd/shop-app/main.go:57, shop-web cmd/shop-web/main.go:68"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("analyze --source output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := decompose(t, "analyze", "--source", "/nonexistent", bundledTrace(t)); code != 1 || !strings.Contains(errOut, "--source /nonexistent") {
+		t.Errorf("bad --source: exit %d, %q", code, errOut)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/decompose-dev/decompose/graph"
 	"github.com/decompose-dev/decompose/trace"
+	"github.com/decompose-dev/decompose/trace/static"
 )
 
 // newRootCommand builds the command tree. Flags live in each command's
@@ -56,10 +58,12 @@ func traceArgs(cmd *cobra.Command, args []string) error {
 type analysisFlags struct {
 	ignore     string
 	resolution float64
+	source     string
 }
 
 func (f *analysisFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.ignore, "ignore", "", "leave out components whose name matches this regular expression")
+	cmd.Flags().StringVar(&f.source, "source", "", "Go module directory of the application: point every runtime coupling at the lines of code behind it")
 	cmd.Flags().Float64Var(&f.resolution, "resolution", 0, "group components free to live apart by their traffic (Louvain); higher gives more, smaller pods; try 1; 0 groups none")
 }
 
@@ -94,5 +98,22 @@ func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
 		}
 		traces = append(traces, t)
 	}
-	return graph.Analyze(traces, opts)
+	plan, err := graph.Analyze(traces, opts)
+	if err != nil || f.source == "" {
+		return plan, err
+	}
+	return plan, attachSource(plan, f.source)
+}
+
+// attachSource scans the Go code base at dir and points every runtime
+// coupling of plan at the source lines behind it.
+func attachSource(plan *graph.Plan, dir string) error {
+	res, err := static.Analyze(context.Background(), static.Options{Dir: dir})
+	if err != nil {
+		return fmt.Errorf("--source %s: %w", dir, err)
+	}
+	for _, cj := range static.Attach(plan, res).Couplings {
+		plan.Couplings[cj.Index].Code = cj.Code
+	}
+	return nil
 }

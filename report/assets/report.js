@@ -93,7 +93,9 @@
       ["bytes", bytes(k.bytes)], ["operations", k.count], ["why", k.why], ["remedy", k.remedy],
       ["first seen", time(ev.firstNs)], ["last seen", time(ev.lastNs)], ["hosts", list(ev.hosts)], ["resources", res]
     ]), el("h4", "processes"), table(["component", "host", "pid", "executable", "role", "reads", "read bytes", "writes", "written bytes"],
-      (ev.processes || []).map(function (p) { return [p.component, p.host, p.pid, p.exe, p.role, p.reads, bytes(p.readBytes), p.writes, bytes(p.writeBytes)]; }))];
+      (ev.processes || []).map(function (p) { return [p.component, p.host, p.pid, p.exe, p.role, p.reads, bytes(p.readBytes), p.writes, bytes(p.writeBytes)]; }))]
+      .concat(k.code && k.code.length ? [el("h4", "code"), table(["component", "binary", "position", "function", "call", "match"],
+        k.code.map(function (s) { return [s.component, s.binary, s.pos, s.function, s.call, s.match]; }))] : []);
   }
 
   function show(d) {

@@ -103,6 +103,12 @@ func (m *Model) paras() []pager.Para {
 	}
 	out = append(out, pager.Blank(), pager.Heading("EVIDENCE"))
 	out = append(out, evidence(c, facts.Origin(m.plan))...)
+	if len(c.Code) > 0 {
+		out = append(out, pager.Blank(), pager.Heading("CODE"))
+		for _, s := range c.Code {
+			out = append(out, pager.Text(fmt.Sprintf("%s %s %s (%s, %s)", s.Binary, s.Pos, s.Call, s.Function, s.Match)))
+		}
+	}
 	out = append(out, pager.Blank(), pager.Heading("SIDES"))
 	for _, n := range c.Components {
 		out = append(out, pager.Text(fmt.Sprintf("%s in pod %s%s", n, podOf[n], fromTag(c, n))))
