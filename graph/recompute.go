@@ -138,6 +138,20 @@ func fillPod(pod *Pod, comps map[string]*Component, couplings []Coupling) {
 			pod.ShareProcessNamespace = pod.ShareProcessNamespace || len(mine) > 1
 		}
 	}
+	// A component's own config files (read only by it, or named on its
+	// command line) ship in its pod's ConfigMaps too.
+	for _, n := range pod.Components {
+		for _, f := range comps[n].ConfigFiles {
+			dir := path.Dir(f)
+			cm := configs[dir]
+			if cm == nil {
+				cm = &ConfigMap{Name: dnsName(path.Base(dir)) + "-config"}
+				configs[dir] = cm
+			}
+			cm.Files = append(cm.Files, f)
+			cm.Components = append(cm.Components, n)
+		}
+	}
 	for _, s := range services {
 		pod.Services = append(pod.Services, *s)
 	}

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +48,7 @@ func buildImages(t *testing.T, inst *legacyshop.Install, p *k8s.Pod) {
 			}
 		}
 		if ctr.Name == "shop-db" {
-			bakeDBConf(t, inst, p, rootfs)
+			requireDBConf(t, inst, p)
 		}
 		tarball := filepath.Join(t.TempDir(), "rootfs.tar")
 		if out, err := exec.Command("tar", "-C", rootfs, "-cf", tarball, ".").CombinedOutput(); err != nil {
@@ -61,24 +60,18 @@ func buildImages(t *testing.T, inst *legacyshop.Install, p *k8s.Pod) {
 	}
 }
 
-// bakeDBConf copies db.conf into shop-db's image, applying the address
-// change the StatefulSet's annotation names (a loopback listener cannot be
-// reached through a Service).
-func bakeDBConf(t *testing.T, inst *legacyshop.Install, p *k8s.Pod, rootfs string) {
+// requireDBConf fails unless shop-db's workload mounts the directory of
+// db.conf: the file is shop-db's own config (named on its command line), so
+// the manifests must ship it in a ConfigMap, with its loopback listen
+// address changed so that a Service can reach shop-db.
+func requireDBConf(t *testing.T, inst *legacyshop.Install, p *k8s.Pod) {
 	t.Helper()
-	loopback := "127.0.0.1:" + strconv.Itoa(inst.Ports.DB)
-	if a := p.StatefulSet.Annotations[k8s.AnnotationAddresses]; !strings.Contains(a, "change "+loopback+" to 0.0.0.0:"+strconv.Itoa(inst.Ports.DB)) {
-		t.Fatalf("shop-db's StatefulSet does not ask to listen beyond loopback: %q", a)
+	for _, m := range p.Template().Spec.Containers[0].VolumeMounts {
+		if m.MountPath == filepath.Dir(inst.DBConf) {
+			return
+		}
 	}
-	conf, err := os.ReadFile(inst.DBConf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(rootfs, inst.DBConf)
-	os.MkdirAll(filepath.Dir(dst), 0o755)
-	if err := os.WriteFile(dst, []byte(strings.ReplaceAll(string(conf), loopback, "0.0.0.0:"+strconv.Itoa(inst.Ports.DB))), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	t.Fatalf("the manifests do not mount shop-db's own config %s", inst.DBConf)
 }
 
 func copyInto(t *testing.T, rootfs, src, dst string) {

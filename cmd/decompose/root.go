@@ -40,6 +40,7 @@ pods, and explains every hidden coupling that would break a naive split.`,
 		newTUICommand(),
 		newStaticCommand(),
 		newDemoCommand(stdout, stderr),
+		newImagesCommand(stdout),
 		newVersionCommand(stdout),
 	)
 	return root

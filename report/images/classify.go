@@ -46,9 +46,10 @@ type observed struct {
 	Path string
 	Kind trace.ResourceKind
 	// Wrote: the component changed it (or, for a directory, its entries);
-	// OthersWrote: another process of the traces did.
-	Wrote, OthersWrote bool
-	Opens, Reads       int64
+	// OthersWrote: another process of the traces did; Churn: entries of
+	// its directory were created, renamed or removed (a spool's files).
+	Wrote, OthersWrote, Churn bool
+	Opens, Reads              int64
 	// Who names the processes, e.g. "shop-web (pid 123)".
 	Who []string
 }
@@ -152,7 +153,7 @@ func classify(o observed, f facts, h hostFS) (Class, string) {
 			return Data, "in the data directory " + d + ": a volume, never baked in"
 		}
 	}
-	if o.Wrote || o.OthersWrote {
+	if o.Wrote || o.OthersWrote || o.Churn {
 		return classifyWritten(o)
 	}
 	return classifyRead(o, f, h)
@@ -161,8 +162,12 @@ func classify(o observed, f facts, h hostFS) (Class, string) {
 // classifyWritten places a file or directory some process changed.
 func classifyWritten(o observed) (Class, string) {
 	who := "written during the recording"
-	if !o.Wrote {
+	switch {
+	case o.Wrote:
+	case o.OthersWrote:
 		who = "written by another component during the recording"
+	default:
+		who = "in a directory whose entries came and went during the recording"
 	}
 	p := o.Path
 	if o.Kind == trace.KindDir {
@@ -207,8 +212,10 @@ func classifyRead(o observed, f facts, h hostFS) (Class, string) {
 	if o.Kind == trace.KindDir {
 		return Content, "a directory the program lists: created empty"
 	}
-	head, _ := h.head(p, 4096)
+	head, _ := h.head(p, 64<<10)
 	switch {
+	case k8s.LooksSecret(p, head):
+		return Secret, "holds a private key: never baked in; make it a Secret by hand"
 	case bytes.HasPrefix(head, []byte("#!")):
 		return Script, "a script the program reads"
 	case bytes.HasPrefix(head, []byte(elf.ELFMAG)):

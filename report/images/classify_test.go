@@ -25,6 +25,7 @@ func hostTree(t *testing.T) string {
 		"/srv/app/conf/site.yaml":        "-----BEGIN RSA PRIVATE KEY-----\n",
 		"/etc/app/api-token.txt":         "t0ken",
 		"/srv/app/www/index.html":        "<h1>hi</h1>",
+		"/srv/app/www/bundle.crt":        "cert\n-----BEGIN PRIVATE KEY-----\n",
 		"/srv/app/bin/helper.sh":         "#!/bin/sh\necho hi\n",
 		"/var/lib/app/db/data.bin":       "rows",
 		"/run/app/app.pid":               "10",
@@ -64,9 +65,9 @@ func handTrace() *trace.Trace {
 		path string
 	}{
 		{trace.KindFile, "/etc/app/app.conf"}, {trace.KindFile, "/etc/app/tls/server.key"}, {trace.KindFile, "/srv/app/conf/site.yaml"},
-		{trace.KindFile, "/etc/app/api-token.txt"}, {trace.KindFile, "/srv/app/www/index.html"}, {trace.KindFile, "/srv/app/bin/helper.sh"},
+		{trace.KindFile, "/etc/app/api-token.txt"}, {trace.KindFile, "/srv/app/www/index.html"}, {trace.KindFile, "/srv/app/www/bundle.crt"}, {trace.KindFile, "/srv/app/bin/helper.sh"},
 		{trace.KindFile, "/var/lib/app/db/data.bin"}, {trace.KindFile, "/run/app/app.pid"}, {trace.KindFile, "/var/log/app/app.log"},
-		{trace.KindDir, "/var/spool/app/queue"}, {trace.KindFile, "/dev/null"}, {trace.KindFile, "/proc/self/stat"},
+		{trace.KindDir, "/var/spool/app/queue"}, {trace.KindFile, "/var/spool/app/queue/1.json"}, {trace.KindFile, "/dev/null"}, {trace.KindFile, "/proc/self/stat"},
 		{trace.KindFile, "/etc/hosts"}, {trace.KindFile, "/etc/passwd"}, {trace.KindFile, "/usr/share/zoneinfo/UTC"},
 		{trace.KindFile, "/usr/lib/x86_64-linux-gnu/x.so"}, {trace.KindFIFO, "/run/app/events.fifo"}, {trace.KindFile, "/dev/shm/app-stats"},
 		{trace.KindTCP, ""},
@@ -125,11 +126,10 @@ func TestClassification(t *testing.T) {
 	want := map[string]Class{
 		"/srv/app/bin/app": Executable, "/usr/bin/tool": Executable, "/bin/tool": Executable,
 		"/etc/app/app.conf": Config, "/etc/app/tls/server.key": Secret, "/srv/app/conf/site.yaml": Secret,
-		"/etc/app/api-token.txt": Secret, "/srv/app/www/index.html": Content, "/srv/app/bin/helper.sh": Script,
-		"/var/lib/app/db/data.bin": Data, "/run/app/app.pid": Scratch, "/var/log/app/app.log": Log,
-		"/var/spool/app/queue": Scratch, "/dev/null": Device, "/proc/self/stat": Runtime, "/etc/hosts": Runtime,
+		"/etc/app/api-token.txt": Secret, "/srv/app/www/index.html": Content, "/srv/app/www/bundle.crt": Secret, "/srv/app/bin/helper.sh": Script,
+		"/dev/null": Device, "/proc/self/stat": Runtime, "/etc/hosts": Runtime,
 		"/etc/passwd": System, "/usr/share/zoneinfo/UTC": System, "/usr/lib/x86_64-linux-gnu/x.so": Library,
-		"/run/app/events.fifo": Scratch, "/dev/shm/app-stats": Scratch,
+		"/dev/shm/app-stats": Scratch,
 	}
 	got := map[string]Class{}
 	for _, e := range img.Files {
@@ -142,6 +142,18 @@ func TestClassification(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d entries, want %d: %v", len(got), len(want), got)
+	}
+	// Data, scratch and logs are folded into the directories mounted at
+	// run time, which name what was seen in them.
+	seen := map[string]string{}
+	for _, d := range img.Dirs {
+		seen[d.Path] = string(d.Class) + " " + strings.Join(d.Files, ",")
+	}
+	for dir, want := range map[string]string{"/var/lib/app/db": "data data.bin", "/run/app": "scratch app.pid,events.fifo",
+		"/var/log/app": "log app.log", "/var/spool/app/queue": "scratch 1.json"} {
+		if seen[dir] != want {
+			t.Errorf("directory %s: %q, want %q", dir, seen[dir], want)
+		}
 	}
 }
 
@@ -169,6 +181,11 @@ func TestOnlyProgramsAndContentAreBaked(t *testing.T) {
 			if under(p, never) {
 				t.Errorf("tree holds %s, which must not be baked in", p)
 			}
+		}
+	}
+	for _, e := range img.Files {
+		if !e.Class.Baked() && slices.Contains(img.Tree, e.Path) {
+			t.Errorf("tree holds %s, a %s file", e.Path, e.Class)
 		}
 	}
 	dirs := map[string]Class{}
@@ -212,5 +229,11 @@ func TestWrittenByAnotherComponentIsNotContent(t *testing.T) {
 	o.Path = "/srv/shop/var/spool/orders/1.json"
 	if c, _ := classify(o, facts{}, h); c != Scratch {
 		t.Errorf("a spool file another component writes: %s, want scratch", c)
+	}
+	// Renamed into place by another process, only read by this one: the
+	// file itself was never seen written, its directory's entries were.
+	o = observed{Path: "/srv/shop/var/spool/orders/2.json", Kind: trace.KindFile, Opens: 1, Churn: true}
+	if c, why := classify(o, facts{}, h); c != Scratch {
+		t.Errorf("a file in a directory whose entries change: %s (%s), want scratch", c, why)
 	}
 }

@@ -184,19 +184,23 @@ func (inv *inventory) close() {
 	}
 }
 
-// result returns the sorted entries, the run-time directories and the
-// root filesystem tree, noting baked files that are not on this host.
+// result returns the sorted entries (but those folded into run-time
+// directories), the run-time directories and the root filesystem tree,
+// noting baked files that are not on this host.
 func (inv *inventory) result(pod graph.Pod, ctr *corev1.Container) ([]Entry, []Dir, []string) {
 	tree := map[string]bool{}
+	dirs, folded := inv.dirs(pod, ctr)
 	var entries []Entry
 	for _, p := range sortedKeys(inv.entries) {
 		e := inv.entries[p]
 		if e.Class.Baked() {
 			inv.bake(e, tree)
 		}
-		entries = append(entries, *e)
+		if !folded[p] {
+			entries = append(entries, *e)
+		}
 	}
-	return entries, inv.dirs(pod, ctr), sortedKeys(tree)
+	return entries, dirs, sortedKeys(tree)
 }
 
 // bake adds what the root filesystem needs for e, and e's final file.
@@ -222,16 +226,19 @@ func (inv *inventory) bake(e *Entry, tree map[string]bool) {
 // dirs folds data, scratch and log paths into the directories the
 // platform mounts: the container's volume holding them, the component's
 // data directory, else their own directory.
-func (inv *inventory) dirs(pod graph.Pod, ctr *corev1.Container) []Dir {
+func (inv *inventory) dirs(pod graph.Pod, ctr *corev1.Container) ([]Dir, map[string]bool) {
 	byPath := map[string]*Dir{}
+	folded := map[string]bool{}
 	put := func(dir string, c Class, why, file string) {
 		d := byPath[dir]
 		if d == nil {
 			d = &Dir{Path: dir, Class: c, Why: why}
 			byPath[dir] = d
 		}
-		if file != "" && len(d.Files) < 5 {
-			d.Files = append(d.Files, path.Base(file))
+		if file != "" {
+			if d.Count++; len(d.Files) < 5 {
+				d.Files = append(d.Files, path.Base(file))
+			}
 		}
 	}
 	for _, dd := range inv.data {
@@ -249,12 +256,13 @@ func (inv *inventory) dirs(pod graph.Pod, ctr *corev1.Container) []Dir {
 		}
 		dir, why := inv.mountOf(dir, e.Class, pod, ctr)
 		put(dir, e.Class, why, file)
+		folded[p] = true
 	}
 	out := make([]Dir, 0, len(byPath))
 	for _, k := range sortedKeys(byPath) {
 		out = append(out, *byPath[k])
 	}
-	return out
+	return out, folded
 }
 
 // mountOf returns the directory that holds dir at run time, and why: the

@@ -88,6 +88,9 @@ func writeNotBaked(w func(string, ...any), img *Image) {
 		seen := ""
 		if len(d.Files) > 0 {
 			seen = "; seen: " + strings.Join(d.Files, ", ")
+			if d.Count > len(d.Files) {
+				seen += fmt.Sprintf(" and %d more", d.Count-len(d.Files))
+			}
 		}
 		w("#   %-8s %s/ (directory, created empty): %s%s", d.Class, clean(d.Path), clean(d.Why), clean(seen))
 		n++

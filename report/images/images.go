@@ -65,8 +65,10 @@ type Image struct {
 	Pod        string    `json:"pod"`
 	Components []string  `json:"components"`
 	Official   *Official `json:"official,omitempty"`
-	Files      []Entry   `json:"files"`
-	Dirs       []Dir     `json:"dirs"`
+	// Files are the classified paths; data, scratch and log files are
+	// folded into Dirs.
+	Files []Entry `json:"files"`
+	Dirs  []Dir   `json:"dirs"`
 	// Tree lists what the root filesystem holds: directories, symbolic
 	// links and files, as absolute paths on the host, sorted.
 	Tree []string `json:"tree"`
@@ -110,10 +112,12 @@ type Entry struct {
 // Dir is a directory the platform provides at run time (a volume, an
 // emptyDir): created empty in the image, never filled.
 type Dir struct {
-	Path  string   `json:"path"`
-	Class Class    `json:"class"`
-	Why   string   `json:"why"`
+	Path  string `json:"path"`
+	Class Class  `json:"class"`
+	Why   string `json:"why"`
+	// Files names a few of the Count files seen in it.
 	Files []string `json:"files,omitempty"`
+	Count int      `json:"count,omitempty"`
 }
 
 // Source is a package or directory baked files came from.
@@ -145,27 +149,45 @@ func Build(plan *graph.Plan, traces []*trace.Trace, set *k8s.Set, o Options) (*R
 	if len(r.RecordedOn) != 1 || r.RecordedOn[0] != o.Hostname {
 		r.Notes = append(r.Notes, fmt.Sprintf("recorded on %v, files taken from %s (%s): the files must be the ones the recording saw", r.RecordedOn, o.Hostname, o.Root))
 	}
+	imgs, err := b.images(set)
+	if err != nil {
+		return nil, err
+	}
+	r.Images = imgs
+	sharePodDirs(r.Images)
+	sort.SliceStable(r.Images, func(i, j int) bool { return r.Images[i].Name < r.Images[j].Name })
+	r.PackagesFrom = b.measure(r.Images)
+	return r, nil
+}
+
+// images drafts the image of every container of set, and refuses two
+// containers of one name (their images would share it).
+func (b *builder) images(set *k8s.Set) ([]*Image, error) {
+	var out []*Image
+	seen := map[string]string{}
 	for _, kp := range set.Pods {
 		pod := b.pod(kp.Name)
 		if pod == nil {
 			return nil, fmt.Errorf("images: the manifests have pod %s, the plan does not", kp.Name)
 		}
 		ctrs := kp.Template().Spec.Containers
-		groups := containerGroups(*pod, plan.Couplings)
+		groups := containerGroups(*pod, b.plan.Couplings)
 		if len(groups) != len(ctrs) {
 			return nil, fmt.Errorf("images: pod %s has %d containers in the manifests and %d in the plan", pod.Name, len(ctrs), len(groups))
 		}
 		for i := range ctrs {
+			if other, dup := seen[ctrs[i].Name]; dup {
+				return nil, fmt.Errorf("images: pods %s and %s both have a container named %s, so their images would share a name: rename one of the components", other, pod.Name, ctrs[i].Name)
+			}
+			seen[ctrs[i].Name] = pod.Name
 			img, err := b.image(*pod, &ctrs[i], groups[i])
 			if err != nil {
 				return nil, err
 			}
-			r.Images = append(r.Images, img)
+			out = append(out, img)
 		}
 	}
-	sort.SliceStable(r.Images, func(i, j int) bool { return r.Images[i].Name < r.Images[j].Name })
-	r.PackagesFrom = b.measure(r.Images)
-	return r, nil
+	return out, nil
 }
 
 // PlaceholderImage is the image the manifests name for a container that
@@ -184,4 +206,33 @@ func official(ctr *corev1.Container) *Official {
 		o.Env = append(o.Env, e.Name)
 	}
 	return o
+}
+
+// sharePodDirs gives every image of a pod the empty run-time and log
+// directories its other containers use. A program may have written there
+// before the recording began (a pid file at start-up is the classic case),
+// and a missing directory stops it; an empty one costs nothing.
+func sharePodDirs(imgs []*Image) {
+	byPod := map[string][]Dir{}
+	for _, img := range imgs {
+		for _, d := range img.Dirs {
+			if d.Class == Scratch || d.Class == Log {
+				byPod[img.Pod] = append(byPod[img.Pod], d)
+			}
+		}
+	}
+	for _, img := range imgs {
+		have := map[string]bool{}
+		for _, d := range img.Dirs {
+			have[d.Path] = true
+		}
+		for _, d := range byPod[img.Pod] {
+			if !have[d.Path] {
+				have[d.Path] = true
+				img.Dirs = append(img.Dirs, Dir{Path: d.Path, Class: d.Class, Why: "another container of pod " + img.Pod +
+					" uses it; created empty here too, as a program may write there before the recording began (a pid file at start-up)"})
+			}
+		}
+		sort.Slice(img.Dirs, func(i, j int) bool { return img.Dirs[i].Path < img.Dirs[j].Path })
+	}
 }

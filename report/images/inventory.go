@@ -25,6 +25,9 @@ type traceData struct {
 	res     map[trace.ResourceID]*trace.Resource
 	byProc  map[trace.ProcessID][]*trace.Access
 	writers map[trace.ResourceID][]trace.ProcessID
+	// churn holds the directories whose entries some process created,
+	// renamed or removed.
+	churn map[string]bool
 }
 
 // traceIndex finds the processes of plan components in the traces.
@@ -52,7 +55,7 @@ func newTraceIndex(traces []*trace.Trace) *traceIndex {
 			host += "#" + strconv.Itoa(n)
 		}
 		td := &traceData{t: t, res: map[trace.ResourceID]*trace.Resource{}, byProc: map[trace.ProcessID][]*trace.Access{},
-			writers: map[trace.ResourceID][]trace.ProcessID{}}
+			writers: map[trace.ResourceID][]trace.ProcessID{}, churn: map[string]bool{}}
 		for i := range t.Resources {
 			td.res[t.Resources[i].ID] = &t.Resources[i]
 		}
@@ -61,6 +64,9 @@ func newTraceIndex(traces []*trace.Trace) *traceIndex {
 			td.byProc[a.Process] = append(td.byProc[a.Process], a)
 			if a.Wrote() {
 				td.writers[a.Resource] = append(td.writers[a.Resource], a.Process)
+			}
+			if r := td.res[a.Resource]; r != nil && r.Kind == trace.KindDir && a.Creates+a.Renames+a.Removes > 0 {
+				td.churn[path.Clean(r.Path)] = true
 			}
 		}
 		for i := range t.Processes {
@@ -107,7 +113,7 @@ func observations(comp string, refs []procRef) []observed {
 			}
 			o := byPath[res.Path]
 			if o == nil {
-				o = &observed{Path: path.Clean(res.Path), Kind: res.Kind}
+				o = &observed{Path: path.Clean(res.Path), Kind: res.Kind, Churn: r.td.churn[path.Dir(path.Clean(res.Path))]}
 				byPath[res.Path] = o
 			}
 			o.Opens += a.Opens + a.OpensWrite
