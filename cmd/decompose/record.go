@@ -51,8 +51,8 @@ capabilities CAP_BPF and CAP_PERFMON.`,
 func runRecord(cmd *cobra.Command, opts record.Options, stdout, stderr io.Writer) error {
 	opts.Stdin, opts.Stdout, opts.Stderr = os.Stdin, stdout, stderr
 	opts.Progress = progressWriter(stderr)
+	opts.OnLoading = func() { fmt.Fprintln(stderr, "loading the eBPF programs...") }
 	opts.OnStart = func() { fmt.Fprintf(stderr, "recording into %s (Ctrl-C to stop)\n", opts.Output) }
-	fmt.Fprintln(stderr, "loading the eBPF programs...")
 	sum, err := record.Run(cmd.Context(), opts)
 	if _, live := opts.Progress.(*liveLine); live {
 		fmt.Fprintln(stderr)
@@ -72,6 +72,11 @@ func runRecord(cmd *cobra.Command, opts record.Options, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "recorded %s in %s: %d processes, %d resources, %d shared, %d signals, %d events, %d dropped\n",
 		sum.Output, sum.Elapsed.Round(time.Second), sum.Processes, sum.Resources, sum.Couplings, sum.Signals, sum.Events, sum.Drops)
 	fmt.Fprintf(stdout, "next: decompose analyze %s\n", sum.Output)
+	if len(opts.Command) > 0 && sum.CommandExit > 0 {
+		// The trace is complete; say that the recorded command failed,
+		// as a shell running it directly would.
+		return fmt.Errorf("the recorded command %s exited with status %d (the trace is complete)", opts.Command[0], sum.CommandExit)
+	}
 	return nil
 }
 

@@ -94,20 +94,22 @@ type decomposeIoKey struct {
 }
 
 type decomposeIoVal struct {
-	_        structs.HostLayout
-	First    uint64
-	Last     uint64
-	Opens    uint64
-	OpensW   uint64
-	Reads    uint64
-	Rbytes   uint64
-	Writes   uint64
-	Wbytes   uint64
-	Creates  uint64
-	Maps     uint64
-	Connects uint64
-	Accepts  uint64
-	Listens  uint64
+	_         structs.HostLayout
+	First     uint64
+	Last      uint64
+	Opens     uint64
+	OpensW    uint64
+	Reads     uint64
+	Rbytes    uint64
+	Writes    uint64
+	Wbytes    uint64
+	Creates   uint64
+	Maps      uint64
+	Connects  uint64
+	Accepts   uint64
+	Listens   uint64
+	FirstWhat uint32
+	Pad       uint32
 }
 
 type decomposePathopEv struct {
@@ -136,9 +138,9 @@ type decomposeShmatEv struct {
 		Start uint64
 		Ts    uint64
 	}
-	Shmid int32
-	Pad   uint32
-	Addr  uint64
+	Shmid  int32
+	Shmflg uint32
+	Addr   uint64
 }
 
 type decomposeSignalEv struct {
@@ -211,6 +213,7 @@ const (
 	decomposeProgOnSignal          = "on_signal"
 	decomposeProgSnapFile          = "snap_file"
 	decomposeProgSnapTask          = "snap_task"
+	decomposeProgSnapVma           = "snap_vma"
 	decomposeVarExecEv             = "_exec_ev"
 	decomposeVarFileEv             = "_file_ev"
 	decomposeVarIoKey              = "_io_key"
@@ -308,6 +311,7 @@ type decomposeProgramSpecs struct {
 	OnSignal          *ebpf.ProgramSpec `ebpf:"on_signal"`
 	SnapFile          *ebpf.ProgramSpec `ebpf:"snap_file"`
 	SnapTask          *ebpf.ProgramSpec `ebpf:"snap_task"`
+	SnapVma           *ebpf.ProgramSpec `ebpf:"snap_vma"`
 }
 
 // decomposeMapSpecs contains maps before they are loaded into the kernel.
@@ -439,6 +443,7 @@ type decomposePrograms struct {
 	OnSignal          *ebpf.Program `ebpf:"on_signal"`
 	SnapFile          *ebpf.Program `ebpf:"snap_file"`
 	SnapTask          *ebpf.Program `ebpf:"snap_task"`
+	SnapVma           *ebpf.Program `ebpf:"snap_vma"`
 }
 
 func (p *decomposePrograms) Close() error {
@@ -487,6 +492,7 @@ func (p *decomposePrograms) Close() error {
 		p.OnSignal,
 		p.SnapFile,
 		p.SnapTask,
+		p.SnapVma,
 	)
 }
 

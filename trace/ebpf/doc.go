@@ -1,7 +1,8 @@
 // Package ebpf loads and runs decompose's kernel-side recorder: CO-RE BPF
 // programs on tp_btf (fork, exec, exit, signals), per-syscall exit
 // tracepoints (opens, reads/writes, sockets, mmap, directory entry changes)
-// and task/task_file iterators (the snapshot of what is already open).
+// and task, task_file and task_vma iterators (the snapshot of what is
+// already open, and of memory already mapped shared).
 //
 // Only hooks that work without kprobes, fentry/fexit or LSM are used. New
 // checks privileges, BTF and tracefs first and returns ErrPrivileges,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"structs"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -66,6 +67,21 @@ const (
 	ReasonListen
 	ReasonMmap
 	ReasonSnapshot
+	// ReasonMapped: a MAP_SHARED mapping found by the snapshot; Flags holds
+	// MapWritable and MapSysV, FD is -1.
+	ReasonMapped
+)
+
+// Flags of a ReasonMapped File.
+const (
+	// MapWritable: the mapping can be written (VM_WRITE).
+	MapWritable = 1
+	// MapSysV: a SysV shared memory segment; Ino is its shmid and Path
+	// "/SYSV<key in hex>".
+	MapSysV = 2
+	// MapAnon: shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS), which
+	// only forked children share; Path means nothing.
+	MapAnon = 4
 )
 
 // File describes an open file of a process the first time the process is
@@ -144,7 +160,12 @@ type ShmAt struct {
 	Start uint64
 	TS    uint64
 	ShmID int32
+	// ReadOnly is true for an attach with SHM_RDONLY.
+	ReadOnly bool
 }
+
+// shmRDOnly is SHM_RDONLY from linux/shm.h.
+const shmRDOnly = 0o10000
 
 // ReadEvent returns ErrClosed once the tracer is closed, and ErrFlushed once
 // the records pending at a Flush have been read.
@@ -153,84 +174,106 @@ var (
 	ErrFlushed = ringbuf.ErrFlushed
 )
 
+// ErrMalformed wraps the error of a record ReadEvent could not decode; the
+// next record can still be read.
+var ErrMalformed = errors.New("malformed kernel record")
+
 // ReadEvent blocks for the next record and decodes it into one of *Proc,
-// *File, *PathOp, *Signal or *ShmAt.
+// *File, *PathOp, *Signal or *ShmAt. It must not be called concurrently.
 func (t *Tracer) ReadEvent() (any, error) {
-	rec, err := t.rd.Read()
-	if err != nil {
+	if err := t.rd.ReadInto(&t.rec); err != nil {
 		return nil, err
 	}
-	return Decode(rec.RawSample)
+	ev, err := t.dec.decode(t.rec.RawSample)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return ev, nil
 }
 
 // Decode parses one kernel record. Records come from the kernel, but are
 // treated as untrusted bytes: a short or unknown record is an error.
 func Decode(b []byte) (any, error) {
+	var d decoder
+	return d.decode(b)
+}
+
+// decoder parses kernel records into reused buffers: records are copied,
+// not decoded field by field through reflection (a file record is 4.9 KiB,
+// mostly its path buffer), and nothing but the result is allocated. One
+// decoder serves one goroutine.
+type decoder struct {
+	exec   decomposeExecEv
+	file   decomposeFileEv
+	pathop decomposePathopEv
+}
+
+func (d *decoder) decode(b []byte) (any, error) {
 	if len(b) < 4 {
 		return nil, fmt.Errorf("decode event: short record (%d bytes)", len(b))
 	}
 	switch typ := binary.LittleEndian.Uint32(b); typ {
 	case evExec:
-		var e decomposeExecEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &d.exec); err != nil {
 			return nil, err
 		}
-		var te decomposeTaskEv
-		if err := decode(b, &te); err != nil {
-			return nil, err
-		}
-		p := taskToProc(&te, ProcExec)
-		p.Exe = joinPath(e.Path[:], e.PathLen)
-		p.Argv, p.ArgvFull = splitArgs(e.Args[:], e.ArgsLen)
+		p := taskToProc((*decomposeTaskEv)(unsafe.Pointer(&d.exec.T)), ProcExec)
+		p.Exe = joinPath(d.exec.Path[:], d.exec.PathLen)
+		p.Argv, p.ArgvFull = splitArgs(d.exec.Args[:], d.exec.ArgsLen)
 		return p, nil
 	case evFork, evExit, evTask:
 		var e decomposeTaskEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &e); err != nil {
 			return nil, err
 		}
 		kind := map[uint32]ProcKind{evFork: ProcFork, evExit: ProcExit, evTask: ProcSnapshot}[typ]
 		return taskToProc(&e, kind), nil
 	case evFile:
-		var e decomposeFileEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &d.file); err != nil {
 			return nil, err
 		}
-		return fileOf(&e), nil
+		return fileOf(&d.file), nil
 	case evPathOp:
-		var e decomposePathopEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &d.pathop); err != nil {
 			return nil, err
 		}
-		return pathOpOf(&e), nil
+		return pathOpOf(&d.pathop), nil
 	case evSignal:
 		var e decomposeSignalEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &e); err != nil {
 			return nil, err
 		}
 		return &Signal{TGID: e.H.Tgid, Start: e.H.Start, TS: e.H.Ts, Target: e.TargetTgid,
 			TargetStart: e.TargetStart, Signo: e.Signo, Result: e.Result}, nil
 	case evShmAt:
 		var e decomposeShmatEv
-		if err := decode(b, &e); err != nil {
+		if err := load(b, &e); err != nil {
 			return nil, err
 		}
-		return &ShmAt{TGID: e.H.Tgid, Start: e.H.Start, TS: e.H.Ts, ShmID: e.Shmid}, nil
+		return &ShmAt{TGID: e.H.Tgid, Start: e.H.Start, TS: e.H.Ts, ShmID: e.Shmid, ReadOnly: e.Shmflg&shmRDOnly != 0}, nil
 	default:
 		return nil, fmt.Errorf("decode event: unknown type %d", typ)
 	}
 }
 
-func decode(b []byte, out any) error {
-	if _, err := binary.Decode(b, binary.LittleEndian, out); err != nil {
-		return fmt.Errorf("decode event: %w", err)
+// load copies a record into dst, whose Go layout is the C layout
+// (structs.HostLayout, explicit padding: see TestRecordLayouts) on a
+// little-endian host (this file is built for bpfel only, like the objects).
+func load[T any](b []byte, dst *T) error {
+	n := int(unsafe.Sizeof(*dst))
+	if len(b) < n {
+		return fmt.Errorf("decode event: short record (%d bytes, want %d)", len(b), n)
 	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(dst)), n), b)
 	return nil
 }
 
 // decomposeTaskEv is the layout of struct task_ev (bpf2go only emits it
 // nested inside exec_ev).
 type decomposeTaskEv struct {
+	_ structs.HostLayout
 	H struct {
+		_     structs.HostLayout
 		Type  uint32
 		Tgid  uint32
 		Start uint64
@@ -371,9 +414,12 @@ func pathOpOf(e *decomposePathopEv) *PathOp {
 	return p
 }
 
-// Snapshot runs the task and task_file iterators: every process already
-// running, then every open file, socket and pipe of every process (the
-// recorder itself excluded). Records arrive as *Proc and *File.
+// Snapshot runs the task, task_file and task_vma iterators: every process
+// already running, then every open file, socket and pipe of every process,
+// then every shared file mapping (ReasonMapped), the recorder itself
+// excluded. Records arrive as *Proc and *File. A failing mapping iterator
+// (kernels before 5.12 lack it) does not stop the others: its error is
+// returned after every record of the others was delivered.
 func (t *Tracer) Snapshot(fn func(any)) error {
 	tasks, err := t.runIter("snap_task")
 	if err != nil {
@@ -386,12 +432,21 @@ func (t *Tracer) Snapshot(fn func(any)) error {
 	if err != nil {
 		return err
 	}
-	return eachRecord(files, int(unsafe.Sizeof(decomposeFileEv{})), fn)
+	fileSize := int(unsafe.Sizeof(decomposeFileEv{}))
+	if err := eachRecord(files, fileSize, fn); err != nil {
+		return err
+	}
+	maps, err := t.runIter("snap_vma")
+	if err != nil {
+		return fmt.Errorf("%w: shared memory mapped before the start is not seen", err)
+	}
+	return eachRecord(maps, fileSize, fn)
 }
 
 func eachRecord(b []byte, size int, fn func(any)) error {
+	var d decoder
 	for len(b) >= size {
-		ev, err := Decode(b[:size])
+		ev, err := d.decode(b[:size])
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
@@ -408,15 +463,26 @@ func eachRecord(b []byte, size int, fn func(any)) error {
 type IOKey = decomposeIoKey
 
 // IOVal holds the totals of one counter since First (its incarnation).
+// FirstWhat holds the kind of the operation that created it (WhatRead or
+// WhatWrite for I/O): for a datagram peer, whether this side sent first.
 type IOVal = decomposeIoVal
 
+// Bits of IOVal.FirstWhat.
+const (
+	WhatRead  = 1
+	WhatWrite = 2
+)
+
 // Counters reads every entry of the counter map (a consistent-enough view:
-// entries keep changing while they are read).
+// entries keep changing while they are read). k and v are only valid
+// during the call. Counters must not be called concurrently.
 func (t *Tracer) Counters(fn func(k *IOKey, v *IOVal)) error {
 	m := t.maps.Maps["io"]
 	const chunk = 4096
-	keys := make([]IOKey, chunk)
-	vals := make([]IOVal, chunk)
+	if t.keyBuf == nil { // reused: the map is read every second
+		t.keyBuf, t.valBuf = make([]IOKey, chunk), make([]IOVal, chunk)
+	}
+	keys, vals := t.keyBuf, t.valBuf
 	var cursor ebpf.MapBatchCursor
 	for {
 		n, err := m.BatchLookup(&cursor, keys, vals, nil)
@@ -430,6 +496,29 @@ func (t *Tracer) Counters(fn func(k *IOKey, v *IOVal)) error {
 			return fmt.Errorf("read io counters: %w", err)
 		}
 	}
+}
+
+// DeleteCounters removes counter entries that will not be read again (of
+// processes that exited, of closed files). Entries already gone are
+// skipped; n is the number deleted.
+func (t *Tracer) DeleteCounters(keys []IOKey) (n int, err error) {
+	m := t.maps.Maps["io"]
+	n, err = m.BatchDelete(keys, nil)
+	if err == nil {
+		return n, nil
+	}
+	// BatchDelete stops at the first missing key (or is not supported):
+	// delete one by one.
+	n = 0
+	for i := range keys {
+		switch err := m.Delete(&keys[i]); {
+		case err == nil:
+			n++
+		case !errors.Is(err, ebpf.ErrKeyNotExist):
+			return n, fmt.Errorf("delete io counter: %w", err)
+		}
+	}
+	return n, nil
 }
 
 // Stats are the kernel side's own counters, summed over CPUs.

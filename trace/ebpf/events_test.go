@@ -2,7 +2,11 @@ package ebpf
 
 import (
 	"encoding/binary"
+	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 func TestDecodeRejectsMalformed(t *testing.T) {
@@ -31,4 +35,42 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { Decode(b) })
+}
+
+// TestRecordLayouts checks that every Go record type has the size and the
+// field offsets of its C struct, as the BTF of the object says: records are
+// copied byte for byte into them.
+func TestRecordLayouts(t *testing.T) {
+	spec, err := loadDecompose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{
+		"exec_ev": decomposeExecEv{}, "file_ev": decomposeFileEv{}, "pathop_ev": decomposePathopEv{},
+		"signal_ev": decomposeSignalEv{}, "shmat_ev": decomposeShmatEv{}, "task_ev": decomposeTaskEv{},
+		"io_key": decomposeIoKey{}, "io_val": decomposeIoVal{},
+	} {
+		var st *btf.Struct
+		if err := spec.Types.TypeByName(name, &st); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		typ := reflect.TypeOf(v)
+		if typ.Size() != uintptr(st.Size) {
+			t.Errorf("%s: Go size %d, C size %d", name, typ.Size(), st.Size)
+		}
+		var offs []uint32
+		for i := range typ.NumField() {
+			if f := typ.Field(i); f.Name != "_" {
+				offs = append(offs, uint32(f.Offset))
+			}
+		}
+		var want []uint32
+		for _, m := range st.Members {
+			want = append(want, m.Offset.Bytes())
+		}
+		if !slices.Equal(offs, want) {
+			t.Errorf("%s: Go field offsets %v, C %v", name, offs, want)
+		}
+	}
 }

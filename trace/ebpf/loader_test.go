@@ -1,10 +1,12 @@
-package ebpf
+package ebpf_test
 
 import (
 	"os"
 	"os/exec"
 	"testing"
 	"time"
+
+	. "github.com/decompose-dev/decompose/trace/ebpf"
 )
 
 func requireRoot(t *testing.T) {
@@ -16,19 +18,20 @@ func requireRoot(t *testing.T) {
 
 func TestLoadAttachClose(t *testing.T) {
 	requireRoot(t)
-	if left := ourPrograms(t); len(left) > 0 {
-		t.Fatalf("programs already loaded before the test: %v", left)
+	if o := held(t); o.Len() > 0 {
+		t.Fatalf("BPF objects held before the test: %v", o)
 	}
 	tr, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ours := held(t)
 	for _, h := range tr.Hooks() {
 		if h.Err != nil {
 			t.Errorf("hook %s refused: %v", h.Name, h.Err)
 		}
 	}
-	if n := len(ourPrograms(t)); n < 40 {
+	if n := len(ours.Progs); n < 40 {
 		t.Errorf("only %d programs loaded", n)
 	}
 	done := make(chan struct{})
@@ -79,5 +82,53 @@ func TestLoadAttachClose(t *testing.T) {
 	t.Logf("stats %+v", st)
 	tr.Close()
 	tr.Close()
-	waitNoPrograms(t)
+	waitGone(t, ours)
+}
+
+// TestUnrolledVariant loads the programs built for kernels without
+// bpf_loop, so that they keep loading and resolving paths here too: the
+// snapshot must find a file a child holds open, by its full path.
+func TestUnrolledVariant(t *testing.T) {
+	requireRoot(t)
+	probe := t.TempDir() + "/probe"
+	child := exec.Command("/bin/sh", "-c", "exec 3>"+probe+"; exec sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(probe); err == nil {
+			break
+		}
+		if i > 500 {
+			t.Fatal("the child did not open its file")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tr, err := New(Config{Unrolled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := held(t)
+	defer waitGone(t, ours)
+	defer tr.Close()
+	if !tr.Unrolled {
+		t.Fatal("the unrolled variant was not loaded")
+	}
+	for _, h := range tr.Hooks() {
+		if h.Err != nil {
+			t.Errorf("hook %s refused: %v", h.Name, h.Err)
+		}
+	}
+	found := false
+	if err := tr.Snapshot(func(ev any) {
+		if f, ok := ev.(*File); ok && f.TGID == uint32(child.Process.Pid) && f.Path == probe {
+			found = true
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Errorf("the snapshot of the unrolled variant does not show %s open in the child", probe)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,7 +13,7 @@ import (
 // to explain to the user what is missing and what to do.
 var (
 	// ErrPrivileges: the process lacks CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN).
-	ErrPrivileges = errors.New("recording needs root, or the capabilities CAP_BPF and CAP_PERFMON (run it with sudo)")
+	ErrPrivileges = errors.New("recording needs root, or the capabilities CAP_BPF and CAP_PERFMON")
 	// ErrNoBTF: the kernel exposes no BTF at /sys/kernel/btf/vmlinux.
 	ErrNoBTF = errors.New("the kernel has no BTF (/sys/kernel/btf/vmlinux is missing; a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed)")
 	// ErrNoTracefs: tracefs is not mounted and could not be mounted.
@@ -53,7 +54,7 @@ func CheckPrivileges() error {
 	if !has(capPerfmon) {
 		missing = append(missing, "CAP_PERFMON")
 	}
-	return fmt.Errorf("%w: missing %v", ErrPrivileges, missing)
+	return fmt.Errorf("%w; this process lacks %s", ErrPrivileges, strings.Join(missing, " and "))
 }
 
 // CheckBTF returns ErrNoBTF when the kernel's BTF is unavailable.

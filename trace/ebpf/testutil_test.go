@@ -1,63 +1,31 @@
-package ebpf
+package ebpf_test
 
 import (
-	"strings"
+	"os"
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
+	"github.com/decompose-dev/decompose/trace/ebpf/ebpftest"
 )
 
-// ourPrograms lists the loaded BPF programs that belong to decompose, by
-// name: the host is shared with other tools (runc loads its own programs),
-// so a global count would be wrong.
-func ourPrograms(t *testing.T) []string {
+// held returns the BPF objects this test process holds.
+func held(t *testing.T) ebpftest.Objects {
 	t.Helper()
-	spec, err := loadDecompose()
+	o, err := ebpftest.Held(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
-	for name := range spec.Programs {
-		if len(name) > 15 {
-			name = name[:15]
-		}
-		names[name] = true
-	}
-	var out []string
-	var id ebpf.ProgramID
-	for {
-		next, err := ebpf.ProgramGetNextID(id)
-		if err != nil {
-			return out
-		}
-		id = next
-		p, err := ebpf.NewProgramFromID(next)
-		if err != nil {
-			continue
-		}
-		info, err := p.Info()
-		p.Close()
-		if err == nil && names[strings.TrimSpace(info.Name)] {
-			out = append(out, info.Name)
-		}
-	}
+	return o
 }
 
-// waitNoPrograms waits for the kernel to free decompose's programs: links of
-// tp_btf programs are released after an RCU grace period, not at close.
-func waitNoPrograms(t *testing.T) {
+// waitGone fails the test when objects of o remain 10 s after they were
+// released (tp_btf programs are freed after an RCU grace period).
+func waitGone(t *testing.T, o ebpftest.Objects) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := ourPrograms(t)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("programs left behind: %v", left)
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if left := ebpftest.WaitGone(o, 10*time.Second); left.Len() > 0 {
+		t.Errorf("BPF objects left behind: %v", left)
+	}
+	if orphans, err := ebpftest.WaitNoOrphans(10 * time.Second); err != nil || len(orphans) > 0 {
+		t.Errorf("decompose programs held by no process: %v (%v)", orphans, err)
 	}
 }

@@ -1,6 +1,7 @@
 package ebpf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
@@ -39,6 +42,9 @@ type Config struct {
 	IOEntries uint32
 	// RingBytes is the ring buffer size (a power of two); 0 means 8 MiB.
 	RingBytes uint32
+	// Unrolled loads the programs built for kernels without the bpf_loop
+	// helper (before 5.17), which New otherwise picks only on such kernels.
+	Unrolled bool
 }
 
 // Hook is one attached (or refused) kernel hook.
@@ -61,9 +67,18 @@ type Tracer struct {
 	cgroupFD *os.File
 	// MountedTracefs is true when New mounted tracefs itself.
 	MountedTracefs bool
+	// Unrolled is true when the kernel lacks bpf_loop and the programs
+	// for older kernels were loaded.
+	Unrolled bool
 
 	mu     sync.Mutex
 	closed bool
+
+	// keyBuf and valBuf are Counters' buffers; rec and dec ReadEvent's.
+	keyBuf []IOKey
+	valBuf []IOVal
+	rec    ringbuf.Record
+	dec    decoder
 }
 
 // hookOf maps a program name to where it attaches. Programs not listed here
@@ -120,7 +135,11 @@ func New(cfg Config) (*Tracer, error) {
 // load creates the maps once, then loads each program on its own so that a
 // program the verifier refuses costs only its hook.
 func (t *Tracer) load() error {
-	spec, err := loadDecompose()
+	load := loadDecompose
+	if t.cfg.Unrolled || features.HaveProgramHelper(ebpf.TracePoint, asm.FnLoop) != nil {
+		load, t.Unrolled = loadDecomposeUnrolled, true
+	}
+	spec, err := load()
 	if err != nil {
 		return fmt.Errorf("load embedded BPF object: %w", err)
 	}
@@ -130,6 +149,9 @@ func (t *Tracer) load() error {
 	}
 	if err := spec.Variables["filter_mode"].Set(uint32(t.cfg.Filter)); err != nil {
 		return fmt.Errorf("set filter_mode: %w", err)
+	}
+	if err := bakeVariables(spec); err != nil {
+		return err
 	}
 	if t.cfg.IOEntries > 0 {
 		spec.Maps["io"].MaxEntries = t.cfg.IOEntries
@@ -262,12 +284,16 @@ func (t *Tracer) Track(pid uint32) error {
 
 // Detach removes every hook so no new event is produced; maps stay readable
 // so the caller can drain what is left. Safe to call more than once.
+// The links are closed concurrently: each close waits for an RCU grace
+// period (about 0.1 s for a tracepoint), and concurrent waits share one.
 func (t *Tracer) Detach() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, l := range t.links {
-		l.Close()
+		wg.Go(func() { l.Close() })
 	}
+	wg.Wait()
 	t.links = nil
 }
 
@@ -323,3 +349,57 @@ func (t *Tracer) runIter(name string) ([]byte, error) {
 // Flush makes a blocked ReadEvent return the records already in the ring
 // and then ErrFlushed (used at shutdown, after Detach).
 func (t *Tracer) Flush() error { return t.rd.Flush() }
+
+// ProgramNames lists the names of the recorder's BPF programs, sorted (the
+// kernel shows the first 15 characters of each).
+func ProgramNames() ([]string, error) {
+	spec, err := loadDecompose()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded BPF object: %w", err)
+	}
+	out := make([]string, 0, len(spec.Programs))
+	for name := range spec.Programs {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// bakeVariables writes the value of every global variable into its data
+// section map and removes the variables from spec. cilium/ebpf memory-maps
+// the data sections of a collection's variables and unmaps them only when
+// the garbage collector finds them unreachable, which would keep .rodata
+// and .bss alive in the kernel long after Close; the recorder sets its
+// variables once before load and never reads them back, so it needs no
+// mapping.
+func bakeVariables(spec *ebpf.CollectionSpec) error {
+	for name, v := range spec.Variables {
+		ms := spec.Maps[v.SectionName]
+		if ms == nil {
+			return fmt.Errorf("variable %s: no data section %s", name, v.SectionName)
+		}
+		if v.Value == nil {
+			continue // zero, like a fresh map
+		}
+		var data []byte
+		switch len(ms.Contents) {
+		case 0:
+			data = make([]byte, ms.ValueSize)
+		case 1:
+			b, ok := ms.Contents[0].Value.([]byte)
+			if !ok {
+				return fmt.Errorf("variable %s: data section %s holds %T", name, v.SectionName, ms.Contents[0].Value)
+			}
+			data = bytes.Clone(b)
+		default:
+			return fmt.Errorf("variable %s: data section %s has %d entries", name, v.SectionName, len(ms.Contents))
+		}
+		if int(v.Offset)+len(v.Value) > len(data) {
+			return fmt.Errorf("variable %s: does not fit its data section %s", name, v.SectionName)
+		}
+		copy(data[v.Offset:], v.Value)
+		ms.Contents = []ebpf.MapKV{{Key: uint32(0), Value: data}}
+	}
+	spec.Variables = nil
+	return nil
+}

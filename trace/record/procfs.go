@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -129,8 +130,50 @@ func descendants(root uint32) map[uint32]bool {
 	return out
 }
 
-// cgroupMount is where the cgroup v2 hierarchy is mounted.
-const cgroupMount = "/sys/fs/cgroup"
+// cgroupMount is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
+// on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one; "" when there
+// is none.
+var cgroupMount = sync.OnceValue(func() string {
+	b, _ := os.ReadFile(procRoot + "/self/mountinfo")
+	if m := parseCgroup2Mount(b); m != "" {
+		return m
+	}
+	return ""
+})
+
+// parseCgroup2Mount returns the mount point of the first cgroup2 file
+// system in /proc/self/mountinfo, or "".
+func parseCgroup2Mount(b []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if ok && len(f) >= 5 && len(g) >= 1 && g[0] == "cgroup2" {
+			return unescapeMount(f[4])
+		}
+	}
+	return ""
+}
+
+// unescapeMount undoes the octal escapes (\040 for a space) of mountinfo.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
 
 // cgroupPaths maps cgroup v2 IDs (the inode numbers of cgroup directories)
 // to paths relative to the hierarchy root, e.g. "/system.slice/x.service".
@@ -160,7 +203,11 @@ func (c *cgroupPaths) rescan() {
 	if len(c.byID) > 100000 {
 		c.byID = map[uint64]string{}
 	}
-	filepath.WalkDir(cgroupMount, func(path string, d fs.DirEntry, err error) error {
+	root := cgroupMount()
+	if root == "" {
+		return
+	}
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
@@ -169,7 +216,7 @@ func (c *cgroupPaths) rescan() {
 			return nil
 		}
 		if st, ok := info.Sys().(*syscall.Stat_t); ok {
-			rel := strings.TrimPrefix(path, cgroupMount)
+			rel := strings.TrimPrefix(path, root)
 			if rel == "" {
 				rel = "/"
 			}
@@ -196,6 +243,20 @@ func sysvShmKey(shmid int32) (key int64, ok bool) {
 		return 0, false
 	}
 	return parseSysvShm(b, shmid)
+}
+
+// sysvKeyFromPath reads the key of a SysV segment from the name of its
+// internal file, "/SYSV%08x"; -1 when the name is not of that form.
+func sysvKeyFromPath(p string) int64 {
+	hex, ok := strings.CutPrefix(p, "/SYSV")
+	if !ok || len(hex) != 8 {
+		return -1
+	}
+	k, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil {
+		return -1
+	}
+	return int64(int32(uint32(k)))
 }
 
 func parseSysvShm(b []byte, shmid int32) (int64, bool) {

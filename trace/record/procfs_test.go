@@ -34,3 +34,24 @@ func FuzzParseStat(f *testing.F) {
 	f.Add([]byte("42 (sh) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 1"))
 	f.Fuzz(func(t *testing.T, b []byte) { parseStat(b) })
 }
+
+func TestParseCgroup2Mount(t *testing.T) {
+	hybrid := "30 24 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n" +
+		"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+	if got := parseCgroup2Mount([]byte(hybrid)); got != "/sys/fs/cgroup/unified" {
+		t.Errorf("hybrid: %q", got)
+	}
+	if got := parseCgroup2Mount([]byte("1 0 0:1 / /my\\040cg rw - cgroup2 none rw\n")); got != "/my cg" {
+		t.Errorf("escaped: %q", got)
+	}
+	for _, bad := range []string{"", "garbage", "1 2 3 - cgroup2", "30 24 0:26 / /sys/fs/cgroup ro - tmpfs tmpfs ro\n"} {
+		if got := parseCgroup2Mount([]byte(bad)); got != "" {
+			t.Errorf("parseCgroup2Mount(%q) = %q", bad, got)
+		}
+	}
+}
+
+func FuzzParseCgroup2Mount(f *testing.F) {
+	f.Add([]byte("41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { parseCgroup2Mount(b) })
+}

@@ -2,7 +2,9 @@
 // snapshots what is already open, aggregates kernel events and counters into
 // per-process, per-resource totals and writes them into a trace file every
 // second until the duration ends, the context is cancelled or the recorded
-// command exits.
+// command exits. Totals that can no longer change (of exited processes,
+// deleted files, closed connections) are forgotten once written, so memory
+// stays flat on long recordings (retire.go).
 package record
 
 import (
@@ -10,12 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/decompose-dev/decompose/trace"
 	"github.com/decompose-dev/decompose/trace/ebpf"
@@ -45,6 +50,10 @@ type Options struct {
 	IOEntries uint32
 	// Recorder is stored in the trace meta; empty means "decompose (ebpf)".
 	Recorder string
+	// OnLoading, when set, is called once the privileges and the output
+	// are checked, just before the programs are loaded (which takes a few
+	// seconds): the place to say "loading...".
+	OnLoading func()
 	// OnStart, when set, is called once every hook is attached and the
 	// snapshot is taken: from then on, activity is recorded. (Loading and
 	// verifying the programs takes a few seconds.)
@@ -102,8 +111,12 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.Cgroup != "" {
-		if !filepath.IsAbs(o.Cgroup) || !strings.HasPrefix(o.Cgroup, cgroupMount) {
-			o.Cgroup = filepath.Join(cgroupMount, o.Cgroup)
+		root := cgroupMount()
+		if root == "" {
+			return fmt.Errorf("%w: --cgroup needs the cgroup v2 hierarchy, and none is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)", ErrUsage)
+		}
+		if !strings.HasPrefix(o.Cgroup, root+"/") && o.Cgroup != root {
+			o.Cgroup = filepath.Join(root, o.Cgroup)
 		}
 		if st, err := os.Stat(o.Cgroup); err != nil || !st.IsDir() {
 			return fmt.Errorf("%w: no cgroup directory %s", ErrUsage, o.Cgroup)
@@ -125,12 +138,21 @@ func (o *Options) mode() string {
 }
 
 // Run records until opts.Duration elapses, ctx is cancelled or the command
-// exits, then detaches every hook and finalizes the trace. The output file
-// is created before anything is attached, so an unwritable path fails early;
-// it is removed again when the tracer cannot start.
+// exits, then detaches every hook and finalizes the trace. Privileges are
+// checked first, then the output: its file system must have MinFreeBytes
+// free and the file is created before anything is attached, so an
+// unwritable path or a full disk fails early; the file is removed again when
+// the tracer cannot start. When the disk fills up during the recording, Run
+// stops with an error and the trace keeps what was committed before.
 func Run(ctx context.Context, opts Options) (Summary, error) {
 	sum := Summary{Output: opts.Output, CommandExit: -1}
 	if err := opts.validate(); err != nil {
+		return sum, err
+	}
+	if err := ebpf.CheckPrivileges(); err != nil {
+		return sum, fmt.Errorf("%w: run instead: sudo %s", err, commandLine(os.Args))
+	}
+	if err := checkOutput(opts.Output); err != nil {
 		return sum, err
 	}
 	host, _ := os.Hostname()
@@ -139,9 +161,16 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if meta.Recorder == "" {
 		meta.Recorder = "decompose (ebpf)"
 	}
+	_, statErr := os.Lstat(opts.Output)
+	existed := !errors.Is(statErr, fs.ErrNotExist)
 	w, err := trace.Create(opts.Output, meta, h)
 	if err != nil {
-		return sum, err
+		// Create makes the file exclusively: unless it was there before
+		// (and Create refused it), what is left is a partial file of ours.
+		if !existed {
+			os.Remove(opts.Output)
+		}
+		return sum, diskFull(err, opts.Output)
 	}
 	r := &session{opts: opts, w: w, host: h, meta: meta, sum: &sum}
 	err = r.run(ctx)
@@ -149,7 +178,64 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		w.Close(h, meta)
 		os.Remove(opts.Output)
 	}
-	return sum, err
+	return sum, diskFull(err, opts.Output)
+}
+
+// MinFreeBytes is the free space Run wants on the output's file system
+// before it starts: a short recording of a small application takes a few
+// hundred KiB.
+const MinFreeBytes = 1 << 20
+
+// checkOutput fails when the trace cannot be written at path: its directory
+// is missing, or its file system is read-only or nearly full.
+func checkOutput(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output %s: directory %s: %w", path, dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output %s: %s is not a directory", path, dir)
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(dir, &sfs); err != nil {
+		return nil // let creating the file tell
+	}
+	if sfs.Flags&unix.ST_RDONLY != 0 {
+		return fmt.Errorf("output %s: %s is on a read-only file system: write the trace elsewhere", path, dir)
+	}
+	if free := sfs.Bavail * uint64(sfs.Bsize); free < MinFreeBytes {
+		return fmt.Errorf("output %s: only %d KiB free on the file system of %s (want at least %d KiB): free space or write the trace elsewhere",
+			path, free>>10, dir, MinFreeBytes>>10)
+	}
+	return nil
+}
+
+// diskFull explains a write error when the output's file system is full.
+func diskFull(err error, path string) error {
+	if err == nil {
+		return nil
+	}
+	var sfs unix.Statfs_t
+	if unix.Statfs(filepath.Dir(path), &sfs) == nil && sfs.Bavail*uint64(sfs.Bsize) < MinFreeBytes {
+		return fmt.Errorf("%w: the file system of %s is full: free space or write the trace elsewhere (what was recorded before is kept)", err, path)
+	}
+	return err
+}
+
+// commandLine quotes argv for a shell, for messages that say what to run.
+func commandLine(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
+		}) < 0 {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
 }
 
 // session is one running recording.
@@ -165,6 +251,8 @@ type session struct {
 	evs  uint64 // events handled
 	// snapshotDone is set once the snapshot of existing processes is read.
 	snapshotDone bool
+	// drainBuf is reused by every drain.
+	drainBuf []counterEntry
 }
 
 func (r *session) run(ctx context.Context) error {
@@ -174,6 +262,9 @@ func (r *session) run(ctx context.Context) error {
 		cfg.Filter = ebpf.FilterPIDs
 	case r.opts.Cgroup != "":
 		cfg.Filter, cfg.Cgroup = ebpf.FilterCgroup, r.opts.Cgroup
+	}
+	if r.opts.OnLoading != nil {
+		r.opts.OnLoading()
 	}
 	tr, err := ebpf.New(cfg)
 	if err != nil {
@@ -185,19 +276,29 @@ func (r *session) run(ctx context.Context) error {
 	if err := r.setScope(); err != nil {
 		return err
 	}
+	r.st.forget = func(keys []ebpf.IOKey) {
+		if _, err := tr.DeleteCounters(keys); err != nil {
+			r.st.dropped["counter delete error"]++
+		}
+	}
 	if err := tr.Snapshot(r.handle); err != nil {
 		r.st.dropped["snapshot failed: "+err.Error()]++
 	}
+	r.st.endSnapshot()
 	r.snapshotDone = true
 	events := make(chan any, 4096)
 	go func() {
 		defer close(events)
 		for {
 			ev, err := tr.ReadEvent()
-			if err != nil {
-				if !errors.Is(err, ebpf.ErrFlushed) && !errors.Is(err, ebpf.ErrClosed) {
-					r.st.dropped["ring buffer read error"]++
-				}
+			switch {
+			case errors.Is(err, ebpf.ErrMalformed):
+				events <- readError{"malformed kernel records"}
+				continue
+			case errors.Is(err, ebpf.ErrFlushed), errors.Is(err, ebpf.ErrClosed):
+				return
+			case err != nil:
+				events <- readError{"ring buffer read error"}
 				return
 			}
 			events <- ev
@@ -219,12 +320,17 @@ func (r *session) run(ctx context.Context) error {
 		r.handle(ev)
 	}
 	r.drain()
+	r.st.settle()
 	if r.cmd != nil {
 		r.sum.CommandExit = r.cmd.stop()
 	}
 	r.finish()
 	tr.Close()
-	return errors.Join(err, r.w.Close(r.host, r.meta))
+	cerr := r.w.Close(r.host, r.meta)
+	if err != nil && cerr != nil && cerr.Error() == err.Error() {
+		cerr = nil // the writer reports its first failure again
+	}
+	return errors.Join(err, cerr)
 }
 
 // setScope builds the user-space filter and seeds the kernel's traced set.
@@ -251,11 +357,14 @@ func (r *session) setScope() error {
 		pid := uint32(cmd.pid())
 		r.st = newState(func(tgid uint32, _ uint64) bool { return tgid == pid || r.tracked(tgid) })
 	case r.opts.Cgroup != "":
-		rel := strings.TrimPrefix(r.opts.Cgroup, cgroupMount)
+		rel := strings.TrimPrefix(r.opts.Cgroup, cgroupMount())
+		if rel == "" {
+			rel = "/"
+		}
 		r.st = newState(func(tgid uint32, _ uint64) bool {
 			b, err := os.ReadFile(fmt.Sprintf("%s/%d/cgroup", procRoot, tgid))
 			cg := parseCgroup(b)
-			return r.snapshotDone || (err == nil && (cg == rel || strings.HasPrefix(cg, rel+"/")))
+			return r.snapshotDone || (err == nil && (cg == rel || strings.HasPrefix(cg, strings.TrimSuffix(rel, "/")+"/")))
 		})
 	default:
 		r.st = newState(nil)
@@ -304,7 +413,7 @@ func (r *session) loop(ctx context.Context, events <-chan any) error {
 			}
 			if r.opts.Progress != nil {
 				fmt.Fprintf(r.opts.Progress, "%s  processes %d  resources %d  couplings %d  events/s %d  drops %d\n",
-					now.Sub(start).Truncate(time.Second), len(r.st.procs), len(r.st.res), r.st.couplings,
+					now.Sub(start).Truncate(time.Second), r.st.nextProc, r.st.nextRes, r.st.couplings,
 					r.evs-lastEvs, r.sum.Drops)
 			}
 			lastEvs = r.evs
@@ -326,22 +435,31 @@ func (r *session) handle(ev any) {
 		r.st.onSignal(e)
 	case *ebpf.ShmAt:
 		r.st.onShmAt(e)
+	case readError:
+		r.st.dropped[e.what]++
 	}
 }
+
+// counterEntry is one kernel counter read by drain.
+type counterEntry struct {
+	k ebpf.IOKey
+	v ebpf.IOVal
+}
+
+// readError is a failure of the event reader, counted as a blind spot by
+// the goroutine that owns the state.
+type readError struct{ what string }
 
 // drain reads every kernel counter and writes what changed.
 func (r *session) drain() {
 	// Apply entries oldest first: the first datagram of a UDP exchange
 	// decides which end is the receiver, and the result does not depend
 	// on the map's iteration order.
-	type entry struct {
-		k ebpf.IOKey
-		v ebpf.IOVal
-	}
-	var all []entry
-	if err := r.tr.Counters(func(k *ebpf.IOKey, v *ebpf.IOVal) { all = append(all, entry{*k, *v}) }); err != nil {
+	all := r.drainBuf[:0]
+	if err := r.tr.Counters(func(k *ebpf.IOKey, v *ebpf.IOVal) { all = append(all, counterEntry{*k, *v}) }); err != nil {
 		r.st.dropped["counter read error"]++
 	}
+	r.drainBuf = all
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].v.First != all[j].v.First {
 			return all[i].v.First < all[j].v.First
@@ -353,6 +471,7 @@ func (r *session) drain() {
 	}
 	r.st.endDrain()
 	r.st.flush(r.w)
+	r.st.retire()
 }
 
 // blindSpots lists what the recorder could not see so far.
@@ -370,12 +489,16 @@ func (r *session) blindSpots() []trace.BlindSpot {
 	if st.IOFull > 0 {
 		add("counter map full", int64(st.IOFull), "reads/writes not counted because the kernel counter map could not take a new entry")
 	}
-	if st.IONew > r.st.incarnations+uint64(len(r.st.pending)) {
-		n := st.IONew - r.st.incarnations - uint64(len(r.st.pending))
-		add("counter entries evicted", int64(n), "per-process file/socket counters evicted from the LRU map before they were read (raise IOEntries)")
+	// Every entry the kernel created was read with a description, read
+	// without one, is described and waits to be read, or was evicted.
+	if read := r.st.incarnations + r.st.unresolved + r.st.inFlight(); st.IONew > read {
+		add("counter entries evicted", int64(st.IONew-read), "per-process file/socket counters evicted from the LRU map before they were read (raise IOEntries)")
 	}
 	if st.TrackedFull > 0 {
 		add("traced set full", int64(st.TrackedFull), "children of traced processes that could not be followed")
+	}
+	if r.st.anonShared > 0 {
+		add("shared anonymous memory at start", int64(r.st.anonShared), "processes holding MAP_SHARED|MAP_ANONYMOUS memory from before the recording: shared with forked children only, not attributed to a resource")
 	}
 	if r.st.unresolved > 0 {
 		add("counters without description", int64(r.st.unresolved), "counter entries whose file or socket description was lost")
@@ -410,10 +533,10 @@ func (r *session) finish() {
 	r.writeStats()
 	r.host.EndNS = time.Now().UnixNano()
 	r.sum.Elapsed = time.Duration(r.host.EndNS - r.host.StartNS)
-	r.sum.Processes = len(r.st.procs)
-	r.sum.Resources = len(r.st.res)
-	r.sum.Accesses = len(r.st.acc)
-	r.sum.Signals = len(r.st.sigs)
+	r.sum.Processes = int(r.st.nextProc)
+	r.sum.Resources = int(r.st.nextRes)
+	r.sum.Accesses = r.st.accesses
+	r.sum.Signals = r.st.signals
 	r.sum.Couplings = r.st.couplings
 	r.sum.BlindSpots = r.blindSpots()
 	for _, h := range r.tr.Hooks() {

@@ -6,15 +6,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/decompose-dev/decompose/trace"
 	bpf "github.com/decompose-dev/decompose/trace/ebpf"
+	"github.com/decompose-dev/decompose/trace/ebpf/ebpftest"
 )
 
 // helperBin is testdata/helper, built once by TestMain.
@@ -56,6 +60,7 @@ func record(t *testing.T, ctx context.Context, opts Options) *trace.Trace {
 	opts.Output = filepath.Join(t.TempDir(), "t.trace")
 	var progress strings.Builder
 	opts.Progress = &progress
+	objs := watchObjects(t, &opts)
 	start := time.Now()
 	sum, err := Run(ctx, opts)
 	if err != nil {
@@ -69,7 +74,7 @@ func record(t *testing.T, ctx context.Context, opts Options) *trace.Trace {
 	if !tr.Meta.Finalized {
 		t.Errorf("trace not finalized")
 	}
-	checkClean(t)
+	checkClean(t, objs)
 	return tr
 }
 
@@ -86,50 +91,41 @@ func runCommand(t *testing.T, script string) *trace.Trace {
 	return tr
 }
 
-// checkClean fails when decompose BPF programs or child processes remain.
-func checkClean(t *testing.T) {
+// watchObjects wraps opts.OnStart to note the BPF objects the recording
+// holds once it runs; checkClean then proves they are all gone.
+func watchObjects(t *testing.T, opts *Options) *ebpftest.Objects {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := ourPrograms(t)
-		if len(left) == 0 {
-			break
+	objs := &ebpftest.Objects{}
+	next := opts.OnStart
+	opts.OnStart = func() {
+		o, err := ebpftest.Held(os.Getpid())
+		if err != nil {
+			t.Errorf("list BPF objects: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("BPF programs left behind: %v", left)
-			break
+		*objs = o
+		if next != nil {
+			next()
 		}
-		time.Sleep(50 * time.Millisecond)
+	}
+	return objs
+}
+
+// checkClean fails when BPF objects of the recording (noted by
+// watchObjects), decompose programs held by no process, or child processes
+// remain.
+func checkClean(t *testing.T, objs *ebpftest.Objects) {
+	t.Helper()
+	if objs.Len() == 0 {
+		t.Errorf("the recording held no BPF object (was OnStart called?)")
+	}
+	if left := ebpftest.WaitGone(*objs, 10*time.Second); left.Len() > 0 {
+		t.Errorf("BPF objects left behind: %v", left)
+	}
+	if orphans, err := ebpftest.WaitNoOrphans(10 * time.Second); err != nil || len(orphans) > 0 {
+		t.Errorf("decompose programs held by no process: %v (%v)", orphans, err)
 	}
 	if kids := children(os.Getpid()); len(kids) > 0 {
 		t.Errorf("child processes left behind: %v", kids)
-	}
-}
-
-// ourPrograms lists loaded BPF programs named like decompose's (the host is
-// shared: runc and others load their own programs).
-func ourPrograms(t *testing.T) []string {
-	names := map[string]bool{}
-	for _, n := range []string{"on_fork", "on_exec", "on_exit", "on_signal", "exit_read", "exit_write", "exit_openat", "snap_file", "snap_task"} {
-		names[n] = true
-	}
-	var out []string
-	var id ebpf.ProgramID
-	for {
-		next, err := ebpf.ProgramGetNextID(id)
-		if err != nil {
-			return out
-		}
-		id = next
-		p, err := ebpf.NewProgramFromID(next)
-		if err != nil {
-			continue
-		}
-		info, err := p.Info()
-		p.Close()
-		if err == nil && names[info.Name] {
-			out = append(out, fmt.Sprintf("%s(%d)", info.Name, next))
-		}
 	}
 }
 
@@ -139,6 +135,11 @@ func children(pid int) []int {
 	for _, e := range ents {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil {
+			continue
+		}
+		// children in a process group of their own were started by the
+		// test itself (startGroup), which kills them at cleanup
+		if pgid, err := syscall.Getpgid(n); err != nil || pgid != syscall.Getpgrp() {
 			continue
 		}
 		if st, err := readStat(uint32(n)); err == nil && int(st.PPID) == pid {
@@ -485,6 +486,7 @@ func TestSnapshotOfAlreadyOpen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	opts := Options{PID: cmd.Process.Pid, Output: filepath.Join(dir, "t.trace")}
+	objs := watchObjects(t, &opts)
 	sum, err := Run(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -511,5 +513,289 @@ func TestSnapshotOfAlreadyOpen(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	checkClean(t)
+	checkClean(t, objs)
+}
+
+// startGroup starts sh -c script in its own process group and kills the
+// whole group when the test ends, whatever its outcome.
+func startGroup(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	})
+	return cmd
+}
+
+// waitFile waits until path exists and returns its content.
+func waitFile(t *testing.T, path string, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear within %v", path, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSnapshotOfSharedMappings starts a writer and a reader that map a
+// /dev/shm file and attach a SysV segment, and close the fds, all before
+// recording starts: the snapshot must find both mappings of both, the
+// writable ones counted as write access, and the shared anonymous memory of
+// both counted as a blind spot.
+func TestSnapshotOfSharedMappings(t *testing.T) {
+	needRecorder(t)
+	dir := t.TempDir()
+	path := fmt.Sprintf("/dev/shm/decompose-snap-%d", os.Getpid())
+	key := fmt.Sprintf("%08x", 0x7dc00000|os.Getpid()&0xffff)
+	t.Cleanup(func() { os.Remove(path) })
+	w, r := filepath.Join(dir, "w.ready"), filepath.Join(dir, "r.ready")
+	sh := startGroup(t, fmt.Sprintf("%[1]s maphold w %[2]s %[3]s %[4]s & while [ ! -e %[4]s ]; do sleep 0.01; done; %[1]s maphold r %[2]s %[3]s %[5]s & wait",
+		helperBin, path, key, w, r))
+	id, _ := strconv.Atoi(waitFile(t, w, 10*time.Second))
+	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
+	waitFile(t, r, 10*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	tr := record(t, ctx, Options{PID: sh.Process.Pid})
+	writer, reader := procByArgs(tr, "maphold", "w"), procByArgs(tr, "maphold", "r")
+	if writer == nil || reader == nil || !writer.Snapshot || !reader.Snapshot {
+		t.Fatalf("want the writer and the reader as snapshot processes, got %+v", tr.Processes)
+	}
+	files := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == path })
+	if len(files) != 1 {
+		t.Fatalf("want one resource %s, got %+v", path, tr.Resources)
+	}
+	dumpResource(t, tr, files[0])
+	acc := accessesOf(tr, files[0].ID)
+	if a := acc[writer.ID]; a.SharedMaps != 1 || a.OpensWrite != 1 || !a.Wrote() {
+		t.Errorf("writer: want one writable shared mapping, got %+v", a)
+	}
+	if a := acc[reader.ID]; a.SharedMaps != 1 || a.Wrote() {
+		t.Errorf("reader: want one read-only shared mapping, got %+v", a)
+	}
+	k, _ := strconv.ParseUint(key, 16, 32)
+	segs := resources(tr, trace.KindSysVShm, func(r trace.Resource) bool { return r.Ino == uint64(id) })
+	if len(segs) != 1 || segs[0].Key != int64(k) {
+		t.Fatalf("want one SysV segment id %d key %#x, got %+v", id, k, resources(tr, trace.KindSysVShm, nil))
+	}
+	dumpResource(t, tr, segs[0])
+	acc = accessesOf(tr, segs[0].ID)
+	if a := acc[writer.ID]; a.SharedMaps != 1 || !a.Wrote() {
+		t.Errorf("writer: want a read-write attach, got %+v", a)
+	}
+	if a := acc[reader.ID]; a.SharedMaps != 1 || a.Wrote() {
+		t.Errorf("reader: want a read-only attach, got %+v", a)
+	}
+	if n := blindSpot(tr, "shared anonymous memory at start"); n != 2 {
+		t.Errorf("want the shared anonymous memory of 2 processes as a blind spot, got %d (%+v)", n, tr.BlindSpots)
+	}
+}
+
+// procByArgs finds the process whose argv[1:] starts with args.
+func procByArgs(tr *trace.Trace, args ...string) *trace.Process {
+	for i, p := range tr.Processes {
+		if len(p.Argv) > len(args) && slices.Equal(p.Argv[1:len(args)+1], args) {
+			return &tr.Processes[i]
+		}
+	}
+	return nil
+}
+
+func blindSpot(tr *trace.Trace, what string) int64 {
+	for _, b := range tr.BlindSpots {
+		if b.What == what {
+			return b.Count
+		}
+	}
+	return -1
+}
+
+// TestPIDReuse has a process write a.txt and exit, then forces the kernel
+// to give its pid to a new process (through ns_last_pid) that writes b.txt:
+// the trace must hold two processes with that pid, each with its own argv
+// and its own file, and no access of one attributed to the other.
+func TestPIDReuse(t *testing.T) {
+	dir := t.TempDir()
+	tr := runCommand(t, helperBin+" pidreuse "+dir)
+	b, err := os.ReadFile(filepath.Join(dir, "reused"))
+	if err != nil {
+		t.Fatalf("the helper did not get a pid reused: %v", err)
+	}
+	pid, _ := strconv.Atoi(string(b))
+	var same []trace.Process
+	for _, p := range tr.Processes {
+		if int(p.PID) == pid {
+			same = append(same, p)
+		}
+	}
+	if len(same) != 2 {
+		t.Fatalf("want two processes with pid %d, got %+v", pid, same)
+	}
+	first, second := same[0], same[1]
+	if first.StartNS > second.StartNS {
+		first, second = second, first
+	}
+	t.Logf("pid %d: first %q (start %d, exit %d), second %q (start %d)", pid, first.Argv, first.StartNS, first.ExitNS, second.Argv, second.StartNS)
+	if first.ExitNS == 0 || first.ExitNS > second.StartNS {
+		t.Errorf("the first process should have exited before the second started")
+	}
+	if !slices.Contains(first.Argv, "write") || !slices.Contains(second.Argv, "gated-write") {
+		t.Errorf("argv mixed up: first %q, second %q", first.Argv, second.Argv)
+	}
+	for _, c := range []struct {
+		file   string
+		writer trace.Process
+	}{{"a.txt", first}, {"b.txt", second}} {
+		path := filepath.Join(dir, c.file)
+		rs := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == path })
+		if len(rs) != 1 {
+			t.Errorf("want one resource %s, got %d", path, len(rs))
+			continue
+		}
+		acc := accessesOf(tr, rs[0].ID)
+		if a, ok := acc[c.writer.ID]; !ok || a.WriteBytes != 6 {
+			t.Errorf("%s: want 6 bytes written by %q, got %+v", c.file, c.writer.Argv, a)
+		}
+		for id := range acc {
+			if id != c.writer.ID {
+				t.Errorf("%s: also accessed by %s", c.file, exeOf(tr, id))
+			}
+		}
+	}
+}
+
+// TestEvictionsAreBlindSpots shrinks the kernel counter map to 512 entries
+// and creates 5,000 files in one burst: counters are evicted before they
+// are read, and every file missing from the trace is accounted for by a
+// blind spot.
+func TestEvictionsAreBlindSpots(t *testing.T) {
+	const n = 5000
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tr := record(t, ctx, Options{IOEntries: 512,
+		Command: []string{"/bin/sh", "-c", fmt.Sprintf(`i=0; while [ $i -lt %d ]; do i=$((i+1)); : > %s/f$i; done`, n, dir)}})
+	seen := len(resources(tr, trace.KindFile, func(r trace.Resource) bool { return filepath.Dir(r.Path) == dir }))
+	evicted := max(blindSpot(tr, "counter entries evicted"), 0)
+	// a lost description (ring buffer full, or outwaited) leaves a counter
+	// without description
+	lost := max(blindSpot(tr, "ring buffer full"), blindSpot(tr, "counters without description"), 0)
+	t.Logf("files in the trace %d of %d, evicted %d, descriptions lost %d", seen, n, evicted, lost)
+	if evicted == 0 {
+		t.Errorf("no eviction counted with a 512-entry map and %d new files", n)
+	}
+	if missing := int64(n - seen); missing > evicted+lost {
+		t.Errorf("%d files missing but only %d evictions and %d lost descriptions counted", missing, evicted, lost)
+	}
+}
+
+// TestCommandExitCodeAndProgress records a command that exits 3 after a
+// second and a half: its exit code is in the summary, and one progress
+// line per second was written.
+func TestCommandExitCodeAndProgress(t *testing.T) {
+	needRecorder(t)
+	var progress strings.Builder
+	opts := Options{Command: []string{"/bin/sh", "-c", "sleep 1.5; exit 3"}, Progress: &progress,
+		Output: filepath.Join(t.TempDir(), "t.trace")}
+	objs := watchObjects(t, &opts)
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.CommandExit != 3 {
+		t.Errorf("CommandExit = %d, want 3", sum.CommandExit)
+	}
+	line := regexp.MustCompile(`^\d+s  processes \d+  resources \d+  couplings \d+  events/s \d+  drops \d+$`)
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) < 1 || !line.MatchString(lines[0]) {
+		t.Errorf("want at least one progress line like %q, got %q", line, progress.String())
+	}
+	checkClean(t, objs)
+}
+
+// TestCommandStoppedAtDuration: when the duration ends first, the
+// recorder stops the command (it leaves no child behind) and reports -1.
+func TestCommandStoppedAtDuration(t *testing.T) {
+	needRecorder(t)
+	opts := Options{Command: []string{"/bin/sleep", "30"}, Duration: 1500 * time.Millisecond,
+		Output: filepath.Join(t.TempDir(), "t.trace")}
+	objs := watchObjects(t, &opts)
+	start := time.Now()
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.CommandExit != -1 || time.Since(start) > 20*time.Second {
+		t.Errorf("CommandExit = %d after %v, want -1 soon after the duration", sum.CommandExit, time.Since(start))
+	}
+	checkClean(t, objs) // no child left
+}
+
+// TestCgroupMode puts one reader of a file into a new cgroup v2 and leaves
+// another outside: a recording of the cgroup holds the first (and its
+// children) and not the second.
+func TestCgroupMode(t *testing.T) {
+	needRecorder(t)
+	root := cgroupMount()
+	if root == "" {
+		t.Fatal("no cgroup v2 hierarchy mounted: cgroup mode cannot work on this host")
+	}
+	cg := filepath.Join(root, fmt.Sprintf("decompose-test-%d", os.Getpid()))
+	if err := os.Mkdir(cg, 0o755); err != nil {
+		t.Fatalf("create cgroup: %v", err)
+	}
+	// registered before startGroup's, so it runs after the loops are killed
+	t.Cleanup(func() {
+		for i := 0; i < 100 && os.Remove(cg) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if _, err := os.Stat(cg); err == nil {
+			t.Errorf("cgroup %s left behind", cg)
+		}
+	})
+	file := filepath.Join(t.TempDir(), "shared.conf")
+	os.WriteFile(file, []byte("x=1\n"), 0o644)
+	loop := fmt.Sprintf("while :; do cat %s > /dev/null; sleep 0.1; done", file)
+	inside := startGroup(t, loop)
+	outside := startGroup(t, loop)
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(inside.Process.Pid)), 0o644); err != nil {
+		t.Fatalf("move into the cgroup: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	tr := record(t, ctx, Options{Cgroup: strings.TrimPrefix(cg, root)})
+	rel := strings.TrimPrefix(cg, root)
+	var in, out, cats int
+	for _, p := range tr.Processes {
+		switch {
+		case int(p.PID) == inside.Process.Pid:
+			in++
+		case int(p.PID) == outside.Process.Pid:
+			out++
+		}
+		if p.Cgroup != rel {
+			t.Errorf("process %d %q in cgroup %q, want only %q", p.PID, p.Argv, p.Cgroup, rel)
+		}
+		if filepath.Base(p.Exe) == "cat" {
+			cats++
+		}
+	}
+	if in != 1 || out != 0 || cats == 0 {
+		t.Errorf("want the shell in the cgroup and its cats, not the one outside: in %d, out %d, cats %d", in, out, cats)
+	}
+	if rs := resources(tr, trace.KindFile, func(r trace.Resource) bool { return r.Path == file }); len(rs) != 1 {
+		t.Errorf("want %s read inside the cgroup", file)
+	}
 }

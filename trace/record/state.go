@@ -18,6 +18,9 @@ const (
 	maxProcesses = 200000
 	maxResources = 200000
 	maxPending   = 100000
+	maxListeners = 50000
+	// pendingDrains is how many drains a description waits for its entry.
+	pendingDrains = 4
 )
 
 // procKey names a process across pid reuse.
@@ -28,12 +31,25 @@ type procKey struct {
 
 type proc struct {
 	trace.Process
-	dirty bool
+	dirty   bool
+	live    int // accesses of the process held in memory
+	exitGen int // drain generation of its exit
+	// vanished: no exit record came, but the process is gone
+	vanished bool
 }
 
 type res struct {
 	trace.Resource
-	procs int // distinct processes that accessed it
+	key     string
+	procs   int // distinct processes that accessed it
+	live    int // accesses of the resource held in memory
+	touched int // drain generation of its last change
+}
+
+// access is the in-memory totals of one process on one resource.
+type access struct {
+	trace.Access
+	touched int // drain generation of its last change
 }
 
 type accKey struct {
@@ -54,6 +70,27 @@ type route struct {
 	first uint64  // incarnation of the entry last applied
 	last  ebpf.IOVal
 	seen  int // drain generation in which the entry was last present
+	// ignore: the entry is described but is not a shared resource (an
+	// unconnected socket, ...).
+	ignore bool
+	// sock: the entry counts I/O on a socket (one per connection).
+	sock bool
+}
+
+// pendingFile is a description waiting for its counter entry.
+type pendingFile struct {
+	f   *ebpf.File
+	gen int // drain generation it arrived in
+}
+
+// undescribed is a counter entry read without a description. Its
+// description may still be on its way (the kernel sends it after creating
+// the entry), so it is counted as lost only after two drains.
+type undescribed struct {
+	first   uint64 // its incarnation
+	since   int    // drain generation it was first read in
+	seen    int
+	counted bool
 }
 
 // state aggregates everything seen into trace rows. It is used by one
@@ -72,7 +109,7 @@ type state struct {
 	res     map[string]*res
 	nextRes trace.ResourceID
 
-	acc      map[accKey]*trace.Access
+	acc      map[accKey]*access
 	dirtyAcc map[accKey]bool
 	newRes   []*res
 
@@ -80,15 +117,32 @@ type state struct {
 	dirtySigs map[sigKey]bool
 
 	routes   map[ebpf.IOKey]*route
-	pending  map[ebpf.IOKey]*ebpf.File
-	byInode  map[[2]uint64]string // (dev, ino) -> resource key, for undescribed entries
-	lastFrom map[uint32]string    // tgid -> directory of the last rename source
+	pending  map[ebpf.IOKey]pendingFile
+	undesc   map[ebpf.IOKey]undescribed
+	byInode  map[[2]uint64]inodeKey // (dev, ino) -> resource, for undescribed entries
+	lastFrom map[uint32]string      // tgid -> directory of the last rename source
 
 	listeners map[netip.AddrPort]bool
 
+	// What was retired from memory (see retire.go).
+	procTomb map[procKey]procTomb
+	resTomb  map[string]resTomb
+	accTomb  map[accKey]trace.Access
+	// forget deletes kernel counter entries that will not be needed.
+	forget func([]ebpf.IOKey)
+	// Totals of what was ever created, retired or not.
+	accesses, signals int
+	// snapMaps notes, during the snapshot, the (process, resource) pairs
+	// whose shared mappings were counted, and whether one was writable.
+	snapMaps map[accKey]bool
+	anonSeen map[trace.ProcessID]bool
+	// anonShared counts processes that held shared anonymous memory at start.
+	anonShared int64
+
 	gen          int
-	incarnations uint64 // counter entries ever read
-	unresolved   uint64 // entries drained without a description
+	incarnations uint64 // counter entries ever read (with a description)
+	unresolved   uint64 // counter entries ever read without a description
+	expired      uint64 // descriptions whose counter entry was never read
 	dropped      map[string]int64
 	couplings    int
 }
@@ -97,11 +151,12 @@ func newState(scope func(uint32, uint64) bool) *state {
 	return &state{
 		boot: bootOffset(), scope: scope,
 		procs: map[procKey]*proc{}, procIDs: map[trace.ProcessID]*proc{}, resIDs: map[trace.ResourceID]*res{}, byPID: map[uint32]*proc{},
-		res: map[string]*res{}, acc: map[accKey]*trace.Access{}, dirtyAcc: map[accKey]bool{},
+		res: map[string]*res{}, acc: map[accKey]*access{}, dirtyAcc: map[accKey]bool{},
 		sigs: map[sigKey]*trace.Signal{}, dirtySigs: map[sigKey]bool{},
-		routes: map[ebpf.IOKey]*route{}, pending: map[ebpf.IOKey]*ebpf.File{},
-		byInode: map[[2]uint64]string{}, lastFrom: map[uint32]string{},
+		routes: map[ebpf.IOKey]*route{}, pending: map[ebpf.IOKey]pendingFile{}, undesc: map[ebpf.IOKey]undescribed{},
+		byInode: map[[2]uint64]inodeKey{}, lastFrom: map[uint32]string{},
 		listeners: map[netip.AddrPort]bool{}, dropped: map[string]int64{},
+		procTomb: map[procKey]procTomb{}, resTomb: map[string]resTomb{}, accTomb: map[accKey]trace.Access{},
 	}
 }
 
@@ -118,6 +173,9 @@ func (s *state) process(tgid uint32, start uint64) *proc {
 	k := procKey{tgid, start}
 	if p, ok := s.procs[k]; ok {
 		return p
+	}
+	if _, retired := s.procTomb[k]; retired {
+		return nil // it exited long ago and its rows are final
 	}
 	if s.scope != nil && !s.scope(tgid, start) {
 		return nil
@@ -184,6 +242,7 @@ func (s *state) onProc(e *ebpf.Proc) {
 			return
 		}
 		p.ExitNS = s.ns(e.TS)
+		p.exitGen = s.gen
 		status := e.ExitCode
 		if sig := status & 0x7f; sig != 0 {
 			p.ExitCode = 128 + sig
@@ -217,7 +276,8 @@ func (s *state) fillTask(p *proc, e *ebpf.Proc, parent *proc) {
 	p.dirty = true
 }
 
-// resource returns the resource with key k, creating it with r's fields.
+// resource returns the resource with key k, creating it with r's fields
+// (under its old ID when it was retired from memory).
 func (s *state) resource(k string, r trace.Resource) *res {
 	if x, ok := s.res[k]; ok {
 		if x.Path == "" && r.Path != "" {
@@ -228,19 +288,32 @@ func (s *state) resource(k string, r trace.Resource) *res {
 			x.Ino = r.Ino
 			s.newRes = append(s.newRes, x)
 		}
+		x.touched = s.gen
 		return x
 	}
 	if len(s.res) >= maxResources {
 		s.dropped["resources over the limit"]++
 		return nil
 	}
-	s.nextRes++
-	r.ID = s.nextRes
-	x := &res{Resource: r}
+	x := &res{Resource: r, key: k, touched: s.gen}
+	if t, ok := s.resTomb[k]; ok {
+		x.ID, x.procs = t.id, t.procs
+		delete(s.resTomb, k)
+	} else {
+		s.nextRes++
+		x.ID = s.nextRes
+	}
 	s.res[k] = x
 	s.resIDs[x.ID] = x
 	s.newRes = append(s.newRes, x)
 	return x
+}
+
+// known reports whether resource key k was ever created.
+func (s *state) known(k string) bool {
+	_, live := s.res[k]
+	_, retired := s.resTomb[k]
+	return live || retired
 }
 
 // access returns the totals of p on r, creating them.
@@ -248,18 +321,30 @@ func (s *state) access(p *proc, r *res, ts int64) *trace.Access {
 	k := accKey{p.ID, r.ID}
 	a, ok := s.acc[k]
 	if !ok {
-		a = &trace.Access{Process: p.ID, Resource: r.ID, FirstNS: ts}
+		a = &access{Access: trace.Access{Process: p.ID, Resource: r.ID, FirstNS: ts}}
 		s.acc[k] = a
-		r.procs++
-		if r.procs == 2 {
-			s.couplings++
+		p.live++
+		r.live++
+		if old, resumed := s.accTomb[k]; resumed {
+			// retired too early (a socket reused with the same
+			// endpoints, a deleted file still open): go on from its
+			// totals, since the trace holds totals, not deltas
+			a.Access = old
+			delete(s.accTomb, k)
+		} else {
+			s.accesses++
+			r.procs++
+			if r.procs == 2 {
+				s.couplings++
+			}
 		}
 	}
 	if ts > a.LastNS {
 		a.LastNS = ts
 	}
+	a.touched, r.touched = s.gen, s.gen
 	s.dirtyAcc[k] = true
-	return a
+	return &a.Access
 }
 
 // Socket and file constants.
@@ -323,7 +408,9 @@ func (s *state) classifyUnix(f *ebpf.File) (string, trace.Resource, bool) {
 		lo, ino = so.PeerSk, so.PeerIno
 	}
 	r.Ino = ino
-	return fmt.Sprintf("unix:pair:%x", lo), r, true
+	// The kernel address of a freed socket is reused; its inode number
+	// is not (soon): together they name one pair.
+	return fmt.Sprintf("unix:pair:%x:%d", lo, ino), r, true
 }
 
 func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resource, bool) {
@@ -334,7 +421,7 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 	}
 	local := so.Local
 	if kind == trace.KindTCP && (so.State == tcpListen || f.Reason == ebpf.ReasonListen) {
-		s.listeners[local] = true
+		s.noteListener(local)
 		return fmt.Sprintf("%s:listen:%s", kind, local), trace.Resource{Kind: kind, Dst: local.String(), Listen: true}, true
 	}
 	remote := so.Remote
@@ -343,7 +430,7 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 	}
 	if !remote.IsValid() || remote.Port() == 0 {
 		if kind == trace.KindUDP && local.Port() != 0 {
-			s.listeners[local] = true
+			s.noteListener(local)
 		}
 		return "", trace.Resource{}, false
 	}
@@ -358,10 +445,10 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 		client, server = remote, local
 	case f.Reason == ebpf.ReasonConnect:
 		client, server = local, remote
-	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.Reads > 0 && v.Writes == 0:
-		client, server = remote, local // a receiver: the peer sent to us
-	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.Writes > 0 && v.Reads == 0:
-		client, server = local, remote // a sender
+	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.FirstWhat&ebpf.WhatRead != 0:
+		client, server = remote, local // a receiver: the peer sent to us first
+	case kind == trace.KindUDP && so.Peer.IsValid() && v != nil && v.FirstWhat&ebpf.WhatWrite != 0:
+		client, server = local, remote // a sender: we sent to the peer first
 	case s.isListener(local):
 		client, server = remote, local
 	case s.isListener(remote):
@@ -377,11 +464,21 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 	}
 	if kind == trace.KindUDP {
 		// both directions of one exchange are one resource
-		if _, ok := s.res[fmt.Sprintf("%s:%s->%s", kind, server, client)]; ok {
+		if s.known(fmt.Sprintf("%s:%s->%s", kind, server, client)) {
 			client, server = server, client
 		}
 	}
 	return fmt.Sprintf("%s:%s->%s", kind, client, server), trace.Resource{Kind: kind, Src: client.String(), Dst: server.String()}, true
+}
+
+// noteListener remembers a listening (or receiving) endpoint; the set is
+// only a hint for telling clients from servers, so it is simply cleared
+// when it grows too large.
+func (s *state) noteListener(ap netip.AddrPort) {
+	if len(s.listeners) >= maxListeners {
+		clear(s.listeners)
+	}
+	s.listeners[ap] = true
 }
 
 func (s *state) isListener(ap netip.AddrPort) bool {
@@ -401,12 +498,12 @@ func ephemeral(port uint16) bool { return port >= 32768 && port <= 60999 }
 
 // onFile records the description of a counter entry (or a snapshot file).
 func (s *state) onFile(f *ebpf.File) {
-	if f.Reason == ebpf.ReasonSnapshot {
+	if f.Reason == ebpf.ReasonSnapshot || f.Reason == ebpf.ReasonMapped {
 		s.onSnapshotFile(f)
 		return
 	}
 	if f.Sock != nil && f.Sock.State == tcpListen {
-		s.listeners[f.Sock.Local] = true
+		s.noteListener(f.Sock.Local)
 	}
 	if _, ok := s.routes[f.Key]; ok {
 		return
@@ -415,12 +512,16 @@ func (s *state) onFile(f *ebpf.File) {
 		s.dropped["descriptions over the limit"]++
 		return
 	}
-	s.pending[f.Key] = f
+	s.pending[f.Key] = pendingFile{f, s.gen}
 }
 
 func (s *state) onSnapshotFile(f *ebpf.File) {
+	if f.Reason == ebpf.ReasonMapped {
+		s.onSnapshotMap(f)
+		return
+	}
 	if f.Sock != nil && f.Sock.State == tcpListen {
-		s.listeners[f.Sock.Local] = true
+		s.noteListener(f.Sock.Local)
 	}
 	p := s.process(f.TGID, f.Start)
 	if p == nil {
@@ -434,7 +535,7 @@ func (s *state) onSnapshotFile(f *ebpf.File) {
 	if x == nil {
 		return
 	}
-	s.byInode[[2]uint64{f.Dev, f.Ino}] = key
+	s.noteInode(f.Dev, f.Ino, key)
 	a := s.access(p, x, s.ns(f.TS))
 	switch {
 	case x.Listen || (f.Sock != nil && f.Sock.State == tcpListen):
@@ -446,6 +547,67 @@ func (s *state) onSnapshotFile(f *ebpf.File) {
 	}
 }
 
+// onSnapshotMap records a shared mapping that existed when recording
+// started: one SharedMaps per process and file however many areas map it,
+// and, when one of them is writable, one OpensWrite, since writing through
+// the mapping writes the file.
+func (s *state) onSnapshotMap(f *ebpf.File) {
+	p := s.process(f.TGID, f.Start)
+	if p == nil {
+		return
+	}
+	var x *res
+	var key string
+	if f.Flags&ebpf.MapAnon != 0 {
+		if s.anonSeen == nil {
+			s.anonSeen = map[trace.ProcessID]bool{}
+		}
+		if !s.anonSeen[p.ID] {
+			s.anonSeen[p.ID] = true
+			s.anonShared++
+		}
+		return
+	}
+	if f.Flags&ebpf.MapSysV != 0 {
+		x = s.sysvShm(int32(f.Ino), sysvKeyFromPath(f.Path))
+	} else if k, r, ok := s.classify(f, nil); ok && r.Kind == trace.KindFile {
+		key = k
+		x = s.resource(key, r)
+		if x != nil {
+			s.noteInode(f.Dev, f.Ino, key)
+		}
+	}
+	if x == nil {
+		return
+	}
+	a := s.access(p, x, s.ns(f.TS))
+	k := accKey{p.ID, x.ID}
+	wrote, seen := s.snapMaps[k]
+	if !seen {
+		a.SharedMaps++
+	}
+	if f.Flags&ebpf.MapWritable != 0 && !wrote {
+		a.OpensWrite++
+		wrote = true
+	}
+	if s.snapMaps == nil {
+		s.snapMaps = map[accKey]bool{}
+	}
+	s.snapMaps[k] = wrote
+}
+
+// endSnapshot forgets what only the snapshot needed.
+func (s *state) endSnapshot() { s.snapMaps, s.anonSeen = nil, nil }
+
+// sysvShm returns the resource of SysV segment shmid; key < 0 means unknown
+// (then /proc/sysvipc/shm is asked).
+func (s *state) sysvShm(shmid int32, key int64) *res {
+	if key < 0 {
+		key, _ = sysvShmKey(shmid)
+	}
+	return s.resource(fmt.Sprintf("sysvshm:%d", shmid), trace.Resource{Kind: trace.KindSysVShm, Key: key, Ino: uint64(uint32(shmid))})
+}
+
 // routeFor resolves where a counter entry goes, from its description or,
 // failing that, from another process's description of the same inode.
 func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
@@ -453,14 +615,18 @@ func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
 	if p == nil {
 		return nil
 	}
-	f := s.pending[*k]
+	f := s.pending[*k].f
 	var key string
 	var r trace.Resource
 	ok := false
 	if f != nil {
 		key, r, ok = s.classify(f, v)
+		if !ok {
+			delete(s.pending, *k)
+			return &route{acc: accKey{p: p.ID}, ignore: true, sock: f.Mode&sIFMT == sIFSOCK}
+		}
 	} else if known, found := s.byInode[[2]uint64{kernelDev(k.Dev), k.Ino}]; found && k.Family == 0 {
-		key, ok = known, true
+		key, ok = known.key, true
 	}
 	if !ok {
 		return nil
@@ -470,12 +636,12 @@ func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
 		return nil
 	}
 	if k.Family == 0 {
-		s.byInode[[2]uint64{x.Dev, x.Ino}] = key
+		s.noteInode(x.Dev, x.Ino, key)
 		if f != nil {
-			s.byInode[[2]uint64{f.Dev, f.Ino}] = key
+			s.noteInode(f.Dev, f.Ino, key)
 		}
 	}
-	rt := &route{acc: accKey{p.ID, x.ID}}
+	rt := &route{acc: accKey{p.ID, x.ID}, sock: isNet(x)}
 	if f != nil && f.Mode&sIFMT == sIFREG && f.ParentIno != 0 {
 		d := s.resource(dirKey(f.Dev, f.ParentIno), trace.Resource{Kind: trace.KindDir, Dev: f.Dev, Ino: f.ParentIno, Path: filepath.Dir(f.Path)})
 		if d != nil {
@@ -484,6 +650,19 @@ func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
 	}
 	delete(s.pending, *k)
 	return rt
+}
+
+// inodeKey is the resource an inode was last seen as.
+type inodeKey struct {
+	key string
+	gen int
+}
+
+// noteInode remembers that inode (dev, ino) is resource key, so that a
+// counter entry of that inode whose description was lost can still be
+// attributed. Entries not refreshed for retireIdle drains are forgotten.
+func (s *state) noteInode(dev, ino uint64, key string) {
+	s.byInode[[2]uint64{dev, ino}] = inodeKey{key, s.gen}
 }
 
 // kernelDev mirrors ebpf's conversion of a kernel dev_t to the stat encoding.
@@ -498,19 +677,30 @@ func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
 	if rt == nil {
 		rt = s.routeFor(k, v)
 		if rt == nil {
-			if _, described := s.pending[*k]; !described {
-				s.unresolved++
+			u, seen := s.undesc[*k]
+			if !seen || u.first != v.First {
+				u = undescribed{first: v.First, since: s.gen}
 			}
+			u.seen = s.gen
+			if !u.counted && s.gen-u.since >= 2 {
+				s.unresolved++ // once per entry and incarnation
+				u.counted = true
+			}
+			s.undesc[*k] = u
 			return
 		}
 		s.routes[*k] = rt
+		delete(s.undesc, *k)
 	}
 	rt.seen = s.gen
-	var d ebpf.IOVal
 	if rt.first != v.First {
 		s.incarnations++
 		rt.first, rt.last = v.First, ebpf.IOVal{}
 	}
+	if rt.ignore {
+		return
+	}
+	var d ebpf.IOVal
 	d.Opens, d.OpensW = v.Opens-rt.last.Opens, v.OpensW-rt.last.OpensW
 	d.Reads, d.Rbytes = v.Reads-rt.last.Reads, v.Rbytes-rt.last.Rbytes
 	d.Writes, d.Wbytes = v.Writes-rt.last.Writes, v.Wbytes-rt.last.Wbytes
@@ -522,6 +712,7 @@ func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
 	rt.last = *v
 	p, r := s.procByID(rt.acc.p), s.resByID(rt.acc.r)
 	if p == nil || r == nil {
+		s.dropped["activity on retired rows"]++
 		return
 	}
 	a := s.access(p, r, s.ns(v.Last))
@@ -547,11 +738,56 @@ func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
 	}
 }
 
-// endDrain forgets routes of entries that left the kernel map.
+// settle ends the recording's accounting after the last drain: nothing
+// is in flight any more, so a description still waiting belongs to an
+// entry that was evicted, and an entry still undescribed lost its
+// description.
+func (s *state) settle() {
+	for k, u := range s.undesc {
+		if !u.counted {
+			s.unresolved++
+		}
+		delete(s.undesc, k)
+	}
+	s.expired += uint64(len(s.pending))
+	clear(s.pending)
+}
+
+// inFlight counts counter entries not yet accounted for either way: read
+// but not yet described, or described but not yet read.
+func (s *state) inFlight() uint64 {
+	n := uint64(len(s.pending))
+	for _, u := range s.undesc {
+		if !u.counted {
+			n++
+		}
+	}
+	return n
+}
+
+// endDrain forgets routes of entries that left the kernel map, and
+// descriptions whose entry was not read in pendingDrains drains: the kernel
+// creates the entry before it sends the description, so such an entry was
+// evicted before it could be read. (One drain is not enough: reading a hash
+// map while it changes may skip an entry.)
 func (s *state) endDrain() {
 	for k, rt := range s.routes {
 		if rt.seen < s.gen-1 {
 			delete(s.routes, k)
+		}
+	}
+	for k, u := range s.undesc {
+		if u.seen < s.gen-1 {
+			delete(s.undesc, k)
+			if !u.counted {
+				s.unresolved++
+			}
+		}
+	}
+	for k, p := range s.pending {
+		if p.gen < s.gen-pendingDrains {
+			delete(s.pending, k)
+			s.expired++
 		}
 	}
 	s.gen++
@@ -609,8 +845,11 @@ func (s *state) onSignal(e *ebpf.Signal) {
 	sg, ok := s.sigs[k]
 	if !ok {
 		sg = &trace.Signal{Sender: p.ID, TargetPID: int32(e.Target), Signo: int32(e.Signo), FirstNS: s.ns(e.TS)}
+		s.signals++
 		if t := s.processIfKnown(e.Target, e.TargetStart); t != nil {
 			sg.Target = t.ID
+		} else if t, ok := s.procTomb[procKey{e.Target, e.TargetStart}]; ok {
+			sg.Target = t.id
 		} else if t := s.process(e.Target, e.TargetStart); t != nil {
 			sg.Target = t.ID
 		}
@@ -626,12 +865,15 @@ func (s *state) onShmAt(e *ebpf.ShmAt) {
 	if p == nil {
 		return
 	}
-	key, _ := sysvShmKey(e.ShmID)
-	x := s.resource(fmt.Sprintf("sysvshm:%d", e.ShmID), trace.Resource{Kind: trace.KindSysVShm, Key: key, Ino: uint64(e.ShmID)})
+	x := s.sysvShm(e.ShmID, -1)
 	if x == nil {
 		return
 	}
-	s.access(p, x, s.ns(e.TS)).SharedMaps++
+	a := s.access(p, x, s.ns(e.TS))
+	a.SharedMaps++
+	if !e.ReadOnly {
+		a.OpensWrite++ // a read-write attach: the process can write the segment
+	}
 }
 
 // flush writes every changed row and forgets the dirty marks.
@@ -652,7 +894,7 @@ func (s *state) flush(w *trace.Writer) {
 	}
 	s.newRes = s.newRes[:0]
 	for k := range s.dirtyAcc {
-		w.PutAccess(*s.acc[k])
+		w.PutAccess(s.acc[k].Access)
 	}
 	clear(s.dirtyAcc)
 	for k := range s.dirtySigs {

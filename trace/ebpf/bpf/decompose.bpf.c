@@ -25,6 +25,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define AT_FDCWD -100
 #define AT_REMOVEDIR 0x200
 #define MAP_SHARED 0x01
+#define PROT_WRITE 0x2
+#define SHM_RDONLY 010000
+#define VM_WRITE 0x2
+#define VM_MAYSHARE 0x80 /* MAP_SHARED; VM_SHARED is cleared for read-only files */
+#define S_PRIVATE 512 /* inode flag of kernel-internal files (SysV shm, shared anonymous memory) */
+#define TMPFS_MAGIC 0x01021994
 #define SIGCHLD 17
 
 enum what {
@@ -78,6 +84,7 @@ static __always_inline void account(struct file *f, struct io_key *k, __u32 what
 		long err;
 
 		z.first = now;
+		z.first_what = what;
 		err = bpf_map_update_elem(&io, k, &z, BPF_NOEXIST);
 		if (err == 0) {
 			fresh = true;
@@ -400,6 +407,10 @@ int exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	fd = BPF_CORE_READ(regs, r8);
 	if (!(flags & MAP_SHARED) || fd < 0)
 		return 0;
+	/* a writable shared mapping is a way to write the file: count it as
+	 * an open for writing */
+	if (BPF_CORE_READ(regs, dx) & PROT_WRITE)
+		return one_fd(fd, W_MAP | W_OPENW, R_MMAP, 0);
 	return one_fd(fd, W_MAP, R_MMAP, 0);
 }
 
@@ -420,7 +431,7 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	}
 	fill_hdr(&e->h, EV_SHMAT, tgid, leader_start(t));
 	e->shmid = BPF_CORE_READ(user_regs(t), di);
-	e->pad = 0;
+	e->shmflg = BPF_CORE_READ(user_regs(t), dx);
 	e->addr = ctx->ret;
 	stat_inc(STAT_EVENTS);
 	bpf_ringbuf_submit(e, 0);
@@ -700,6 +711,67 @@ int snap_file(struct bpf_iter__task_file *ctx)
 	e->reason = R_SNAPSHOT;
 	e->fd = ctx->fd;
 	fill_file(e, f);
+	bpf_seq_write(ctx->meta->seq, e, sizeof(*e));
+	return 0;
+}
+
+/* snap_vma reports every shared file mapping (MAP_SHARED, which sets
+ * VM_MAYSHARE) of every process: memory
+ * mapped MAP_SHARED before recording started (a segment in /dev/shm mapped
+ * at start-up, whose fd is long closed) is invisible to snap_file. SysV
+ * segments attached before the start are shared file mappings too (of an
+ * internal shmem file whose inode number is the shmid); they are flagged so
+ * user space files them as SysV shm. Shared anonymous memory (also an
+ * internal shmem file) is flagged too: it is shared with forked children
+ * only, and user space counts it rather than naming it. */
+SEC("iter/task_vma")
+int snap_vma(struct bpf_iter__task_vma *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct vm_area_struct *vma = ctx->vma;
+	struct io_key k = {};
+	struct file_ev *e;
+	struct inode *in;
+	struct file *f;
+	__u32 zero = 0, mode, tgid, mflags = 0;
+	unsigned long vmf;
+	char name[4] = {};
+
+	if (!t || !vma)
+		return 0;
+	tgid = BPF_CORE_READ(t, tgid);
+	if (tgid == self_tgid)
+		return 0;
+	vmf = BPF_CORE_READ(vma, vm_flags);
+	f = BPF_CORE_READ(vma, vm_file);
+	if (!(vmf & VM_MAYSHARE) || !f)
+		return 0;
+	in = BPF_CORE_READ(f, f_inode);
+	if (BPF_CORE_READ(in, i_flags) & S_PRIVATE) {
+		bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		if (BPF_CORE_READ(in, i_sb, s_magic) == TMPFS_MAGIC && name[0] == 'S' && name[1] == 'Y' &&
+		    name[2] == 'S' && name[3] == 'V')
+			mflags |= MAPF_SYSV;
+		else
+			mflags |= MAPF_ANON;
+	}
+	if (!key_of(f, &k, &mode))
+		return 0;
+	if (vmf & VM_WRITE)
+		mflags |= MAPF_WRITE;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, offsetof(struct file_ev, path));
+	fill_hdr(&e->h, EV_FILE, tgid, leader_start(t));
+	e->reason = R_MAPPED;
+	e->fd = -1;
+	fill_file(e, f);
+	e->flags = mflags;
+	if (mflags & MAPF_SYSV) { /* an unattached dentry: the walk finds no name */
+		long n = bpf_probe_read_kernel_str(e->path, NAME_CHUNK, BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		e->path_len = n > 0 ? n : 0;
+	}
 	bpf_seq_write(ctx->meta->seq, e, sizeof(*e));
 	return 0;
 }

@@ -132,9 +132,13 @@ static __always_inline struct pt_regs *user_regs(struct task_struct *t)
 	return (struct pt_regs *)bpf_task_pt_regs(t);
 }
 
+#ifdef WALK_UNROLLED
 /* walk_path writes the components of path p, leaf first, each NUL-terminated,
- * into buf and returns the bytes written. Mount points are crossed; the walk
- * ends at the root of the initial mount namespace. */
+ * into buf (PATH_BUF bytes) and returns the bytes written. Mount points are
+ * crossed; the walk ends at the root of the initial mount namespace or
+ * after MAX_DEPTH steps. This variant, for kernels without bpf_loop (before
+ * 5.17), is a bounded loop the verifier unrolls in every program, which
+ * makes loading several times slower. */
 static __noinline __u32 walk_path(struct dentry *d, struct vfsmount *vm, char *buf)
 {
 	struct mount *mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
@@ -162,6 +166,65 @@ static __noinline __u32 walk_path(struct dentry *d, struct vfsmount *vm, char *b
 	}
 	return off;
 }
+#else
+/* walk_ctx is the state of one path walk, carried from step to step. */
+struct walk_ctx {
+	struct dentry *d;
+	struct vfsmount *vm;
+	struct mount *mnt;
+	char *buf;
+	__u32 off;
+};
+
+/* walk_step adds the name of one dentry to the walk, or crosses a mount
+ * point; 1 ends the walk. */
+static long walk_step(__u64 i, struct walk_ctx *c)
+{
+	/* copied to locals: inside BPF_CORE_READ an access through c would
+	 * be relocated against the kernel's BTF, which has no walk_ctx */
+	struct dentry *d = c->d;
+	struct vfsmount *vm = c->vm;
+	struct mount *mnt = c->mnt;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct dentry *root = BPF_CORE_READ(vm, mnt_root);
+
+	if (d == root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (d != root || mp == mnt)
+			return 1;
+		c->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		c->mnt = mp;
+		c->vm = (void *)mp + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	long n = bpf_probe_read_kernel_str(c->buf + (c->off & PATH_MASK), NAME_CHUNK, name);
+	if (n <= 0)
+		return 1;
+	c->off = (c->off & PATH_MASK) + n;
+	c->d = parent;
+	return 0;
+}
+
+/* walk_path writes the components of path p, leaf first, each NUL-terminated,
+ * into buf (PATH_BUF bytes) and returns the bytes written. Mount points are
+ * crossed; the walk ends at the root of the initial mount namespace or
+ * after MAX_DEPTH steps. The steps run in bpf_loop, so the verifier checks
+ * one step once instead of MAX_DEPTH unrolled copies in every program:
+ * that is most of the recorder's load time. */
+static __always_inline __u32 walk_path(struct dentry *d, struct vfsmount *vm, char *buf)
+{
+	struct walk_ctx c = {
+		.d = d,
+		.vm = vm,
+		.mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt),
+		.buf = buf,
+	};
+
+	bpf_loop(MAX_DEPTH, walk_step, &c, 0);
+	return c.off;
+}
+#endif
 
 static __always_inline __u32 walk_file(struct file *f, char *buf)
 {

@@ -30,6 +30,14 @@ enum file_reason {
 	R_LISTEN = 5,
 	R_MMAP = 6,
 	R_SNAPSHOT = 7,
+	R_MAPPED = 8,  /* snapshot: a MAP_SHARED mapping of the file (flags: MAPF_*) */
+};
+
+/* flags of an R_MAPPED record (instead of f_flags). */
+enum map_flags {
+	MAPF_WRITE = 1, /* the mapping is writable (VM_WRITE) */
+	MAPF_SYSV = 2,  /* a SysV shm segment: ino is the shmid, the path /SYSV<key> */
+	MAPF_ANON = 4,  /* shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS) */
 };
 
 enum pathop {
@@ -136,7 +144,7 @@ struct signal_ev {
 struct shmat_ev {
 	struct hdr h;
 	__s32 shmid;
-	__u32 pad;
+	__u32 shmflg; /* shmat(2) flags: SHM_RDONLY makes a read-only attach */
 	__u64 addr;
 };
 
@@ -167,4 +175,6 @@ struct io_val {
 	__u64 connects;
 	__u64 accepts;
 	__u64 listens;
+	__u32 first_what; /* the W_* bits of the operation that created the entry */
+	__u32 pad;
 };

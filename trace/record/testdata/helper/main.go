@@ -3,14 +3,19 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -39,6 +44,14 @@ func main() {
 		err = shm(a[0], a[1])
 	case "hold":
 		err = hold(a[0], a[1], a[2])
+	case "maphold":
+		err = mapHold(a[0], a[1], a[2], a[3])
+	case "pidreuse":
+		err = pidReuse(a[0])
+	case "write":
+		err = os.WriteFile(a[0], []byte(a[1]), 0o644)
+	case "gated-write":
+		err = gatedWrite(a[0], a[1])
 	default:
 		err = fmt.Errorf("unknown mode %s", os.Args[1])
 	}
@@ -238,4 +251,101 @@ func hold(file, sock, seconds string) error {
 	n, _ := strconv.Atoi(seconds)
 	time.Sleep(time.Duration(n) * time.Second)
 	return nil
+}
+
+// mapHold maps path MAP_SHARED (read-write for mode w, read-only for r) and
+// closes the fd, attaches the SysV segment of key (hex; created by mode w,
+// attached read-only by r), maps shared anonymous memory, signals readiness
+// on ready and sleeps until killed: a daemon whose shared memory was set up
+// long before the recording.
+func mapHold(mode, path, key, ready string) error {
+	flag, prot := os.O_RDONLY, syscall.PROT_READ
+	if mode == "w" {
+		flag, prot = os.O_RDWR|os.O_CREATE, syscall.PROT_READ|syscall.PROT_WRITE
+	}
+	f, err := os.OpenFile(path, flag, 0o600)
+	if err != nil {
+		return err
+	}
+	if mode == "w" {
+		if err := f.Truncate(4096); err != nil {
+			return err
+		}
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, 4096, prot, syscall.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	f.Close() // the mapping outlives the descriptor
+	if mode == "w" {
+		copy(m, "hello")
+	}
+	k, err := strconv.ParseUint(key, 16, 32)
+	if err != nil {
+		return err
+	}
+	shmflg, atflg := 0, unix.SHM_RDONLY
+	if mode == "w" {
+		shmflg, atflg = unix.IPC_CREAT|0o600, 0
+	}
+	id, err := unix.SysvShmGet(int(k), 4096, shmflg)
+	if err != nil {
+		return fmt.Errorf("shmget: %w", err)
+	}
+	if _, err := unix.SysvShmAttach(id, 0, atflg); err != nil {
+		return fmt.Errorf("shmat: %w", err)
+	}
+	if _, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_ANON); err != nil {
+		return err
+	}
+	if err := writeReady(ready, strconv.Itoa(id)); err != nil {
+		return err
+	}
+	time.Sleep(time.Minute)
+	return errors.New("not killed within a minute")
+}
+
+// pidReuse makes the kernel give the pid of an exited process to a new one:
+// child A writes dir/a.txt and exits; then, through ns_last_pid, children
+// are started until one, B, gets A's pid, and only B writes dir/b.txt (the
+// others exit without writing). It writes "A's pid" to dir/reused.
+func pidReuse(dir string) error {
+	a := exec.Command(os.Args[0], "write", filepath.Join(dir, "a.txt"), "from a")
+	if err := a.Run(); err != nil {
+		return err
+	}
+	pid := a.Process.Pid
+	for attempt := 0; attempt < 5000; attempt++ {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+			return err
+		}
+		b := exec.Command(os.Args[0], "gated-write", filepath.Join(dir, "b.txt"), "from b")
+		gate, err := b.StdinPipe()
+		if err != nil {
+			return err
+		}
+		if err := b.Start(); err != nil {
+			return err
+		}
+		if b.Process.Pid == pid {
+			io.WriteString(gate, "go\n")
+		}
+		gate.Close()
+		if err := b.Wait(); err != nil {
+			return err
+		}
+		if b.Process.Pid == pid {
+			return writeReady(filepath.Join(dir, "reused"), strconv.Itoa(pid))
+		}
+	}
+	return fmt.Errorf("pid %d was not reused in 5000 attempts", pid)
+}
+
+// gatedWrite writes content to path only when stdin says "go".
+func gatedWrite(path, content string) error {
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if line != "go\n" {
+		return nil
+	}
+	return os.WriteFile(path, []byte(content), 0o644)
 }
