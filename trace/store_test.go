@@ -36,40 +36,13 @@ func sampleTrace() *Trace {
 	}
 }
 
-// writeTrace stores t at a new path in dir and returns the path.
+// writeTrace stores t at a new path in dir, closing it twice, and returns
+// the path.
 func writeTrace(tb testing.TB, dir string, t *Trace) string {
 	tb.Helper()
 	path := filepath.Join(dir, "x.trace")
-	w, err := Create(path, t.Meta, t.Host)
-	if err != nil {
+	if err := Write(t, path); err != nil {
 		tb.Fatal(err)
-	}
-	for _, p := range t.Processes {
-		w.PutProcess(p)
-	}
-	for _, r := range t.Resources {
-		w.PutResource(r)
-	}
-	for _, a := range t.Accesses {
-		w.PutAccess(a)
-	}
-	for _, s := range t.Signals {
-		w.PutSignal(s)
-	}
-	for _, c := range t.Counters {
-		w.SetCounter(c.Name, c.Value)
-	}
-	for _, b := range t.BlindSpots {
-		w.PutBlindSpot(b)
-	}
-	for _, u := range t.Users {
-		w.PutUser(u)
-	}
-	if err := w.Close(t.Host, t.Meta); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(t.Host, t.Meta); err != nil {
-		tb.Fatalf("second Close: %v", err)
 	}
 	return path
 }
@@ -284,5 +257,19 @@ func TestOpenSurvivesMutations(t *testing.T) {
 	t.Logf("%d of 1000 mutations rejected with a one-line error, the rest read", failures)
 	if failures == 0 {
 		t.Fatal("no mutation was rejected: the reader checks nothing")
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.trace")
+	w, err := Create(path, Meta{}, Host{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(Host{}, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(Host{}, Meta{}); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

@@ -233,3 +233,33 @@ func boolText(b bool) string {
 	}
 	return "false"
 }
+
+// Write stores the whole of t as a new trace file at path, finalized.
+func Write(t *Trace, path string) error {
+	w, err := Create(path, t.Meta, t.Host)
+	if err != nil {
+		return err
+	}
+	for _, p := range t.Processes {
+		w.PutProcess(p)
+	}
+	for _, r := range t.Resources {
+		w.PutResource(r)
+	}
+	for _, a := range t.Accesses {
+		w.PutAccess(a)
+	}
+	for _, s := range t.Signals {
+		w.PutSignal(s)
+	}
+	for _, c := range t.Counters {
+		w.SetCounter(c.Name, c.Value)
+	}
+	for _, b := range t.BlindSpots {
+		w.PutBlindSpot(b)
+	}
+	for _, u := range t.Users {
+		w.PutUser(u)
+	}
+	return w.Close(t.Host, t.Meta)
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,7 +125,7 @@ func recordNginx(t *testing.T, nginx string, s *nginxSite) string {
 	tracePath := filepath.Join(t.TempDir(), "nginx.trace")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"record", "-o", tracePath, "--duration", "10s", "--", nginx, "-e", filepath.Join(s.root, "log/error.log"),
@@ -399,22 +397,4 @@ func recordNginxByPID(t *testing.T, nginx string, site *nginxSite) string {
 		t.Fatalf("record --pid: exit %d: %s", code, errOut)
 	}
 	return tracePath
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
