@@ -55,10 +55,25 @@ func Argv(argv []string) []string {
 	return out
 }
 
+// embedded matches secrets inside a longer argument, such as the command
+// string of sh -c: a secret-looking option or variable followed by = or a
+// space and its value.
+var embedded = regexp.MustCompile(`(?i)((?:^|[\s;&|'"(])-{0,2}[\w.-]*(?:passw(?:or)?d|passwd|pwd|token|secret|credential|api[_-]?key|private[_-]?key)[\w.-]*(?:=|\s+))('[^']*'|"[^"]*"|[^\s;&|'"()]+)`)
+
 // Value redacts a single argument or environment entry: NAME=secret and
-// --name=secret when NAME looks secret, and passwords inside URLs.
+// --name=secret when NAME looks secret, passwords inside URLs, and such
+// assignments and options inside a longer string (a shell command line).
 func Value(s string) string {
 	s = urlUserinfo.ReplaceAllString(s, "${1}"+Placeholder+"${3}")
+	if strings.ContainsAny(s, " \t;") {
+		s = embedded.ReplaceAllStringFunc(s, func(m string) string {
+			sub := embedded.FindStringSubmatch(m)
+			if sub[2] == Placeholder || strings.HasPrefix(sub[2], "-") {
+				return m
+			}
+			return sub[1] + Placeholder
+		})
+	}
 	if eq := strings.IndexByte(s, '='); eq > 0 {
 		name := strings.TrimLeft(s[:eq], "-")
 		if secretName.MatchString(name) && !strings.ContainsAny(name, " /") && s[eq+1:] != Placeholder {

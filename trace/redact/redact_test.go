@@ -21,6 +21,10 @@ func TestArgv(t *testing.T) {
 		{[]string{"app", "--api-token", "abc", "--port", "80"}, []string{"app", "--api-token", "<redacted>", "--port", "80"}},
 		{[]string{"nginx", "-g", "daemon off;"}, []string{"nginx", "-g", "daemon off;"}},
 		{[]string{"app", "-config", "/etc/app.conf"}, []string{"app", "-config", "/etc/app.conf"}},
+		{[]string{"sh", "-c", "app --password=hunter2 & PGPASSWORD=hunter2 psql; curl https://a:hunter2@h/"},
+			[]string{"sh", "-c", "app --password=<redacted> & PGPASSWORD=<redacted> psql; curl https://a:<redacted>@h/"}},
+		{[]string{"sh", "-c", "mysqldump --password 'hunter2' db"}, []string{"sh", "-c", "mysqldump --password <redacted> db"}},
+		{[]string{"sh", "-c", "tool --api-token s3cr3t --verbose"}, []string{"sh", "-c", "tool --api-token <redacted> --verbose"}},
 	}
 	for _, c := range cases {
 		got := Argv(c.in)
