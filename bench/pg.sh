@@ -43,12 +43,20 @@ run_arm() { # pair arm
 		f1=$(foreign "${REC_PID:-0}")
 		load=$(load1)
 		# shellcheck disable=SC2086
+		# the recorder's own CPU during a traced run (it shares the 2 cores)
+		: >"$WORK/rec.cpu"
+		pw=""
+		if [ -n "$REC_PID" ]; then
+			"$BT" procwatch -pid "$REC_PID" -for "$((DUR > 1 ? DUR - 1 : 1))s" | sed 's/^/rec_/; s/ / rec_/g' >"$WORK/rec.cpu" &
+			pw=$!
+		fi
 		(cd "$PGDIR" && "${PGB[@]}" ${OPTS[$c]} -c "$CLIENTS" -j 2 -T "$DUR" -l --log-prefix="$prefix" postgres) >"$PGDIR/run.out" 2>&1 ||
 			die "pgbench: $(tail -5 "$PGDIR/run.out")"
+		if [ -n "$pw" ]; then wait "$pw"; fi
 		f2=$(foreign "${REC_PID:-0}")
 		r=$("$BT" pgbench -out "$PGDIR/run.out" -log-prefix "$prefix")
 		rm -f "$prefix".*
-		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r" | tee -a "$RAW" >&2
+		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(cut -d' ' -f1 "$WORK/rec.cpu")" | tee -a "$RAW" >&2
 	done
 }
 
@@ -67,8 +75,14 @@ done
 {
 	"$BT" ab -raw "$RAW" -metric tps,higher,0.95,tx/s -metric p99_ms,lower,1.10,ms
 	echo
+	"$BT" ab -raw "$RAW" -exclude-foreign -metric tps,higher,0.95,tx/s -metric p99_ms,lower,1.10,ms || true
+	echo
 	echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers 128MB, fsync on; pgbench -c $CLIENTS -j 2 -T $DUR over TCP on 127.0.0.1, scale $SCALE; tpcb = the default TPC-B-like script, select = -S."
 	echo "Runs during which another decompose recorder was loaded on the machine (other people's tests) have foreign>0 in the raw file."
+	echo
+	echo "Traced runs, with the recorder's own CPU (rec_cpu_pct: utime+stime of decompose record during the run, % of one core; the machine has 2):"
+	echo
+	"$BT" table -raw "$RAW" -where arm=traced -cols pair,case,load,foreign,tps,p99_ms,rec_cpu_pct
 	echo
 	echo '```'
 	cat "$WORK/recorder.txt"

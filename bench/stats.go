@@ -448,3 +448,23 @@ func FormatScale(w io.Writer, rows []ScaleRow, targetRecords, targetS, targetMB 
 			r.Series, r.Op, r.Records, r.Procs, r.Reps, r.WallS, num(r.MaxRSSMB), g, target, verdict)
 	}
 }
+
+// WithoutForeign drops the pairs (per case) in which either run saw
+// another recorder loaded on the machine (foreign > 0), and returns how
+// many pairs it dropped.
+func WithoutForeign(recs []Record) ([]Record, int) {
+	type key struct{ c, pair string }
+	bad := map[key]bool{}
+	for _, r := range recs {
+		if r.Num("foreign") > 0 {
+			bad[key{r["case"], r["pair"]}] = true
+		}
+	}
+	var out []Record
+	for _, r := range recs {
+		if !bad[key{r["case"], r["pair"]}] {
+			out = append(out, r)
+		}
+	}
+	return out, len(bad)
+}

@@ -205,3 +205,16 @@ func TestPacedWrites(t *testing.T) {
 		t.Errorf("%d writes in %v: %.0f/s, want about 20000/s", n, el, rate)
 	}
 }
+
+func TestWithoutForeign(t *testing.T) {
+	recs, _ := ReadRecords(strings.NewReader(`pair=1 arm=untraced case=a foreign=0 x=1
+pair=1 arm=traced case=a foreign=2 x=2
+pair=2 arm=untraced case=a foreign=0 x=3
+pair=2 arm=traced case=a foreign=0 x=4
+pair=1 arm=untraced case=b foreign=0 x=5
+`))
+	out, n := WithoutForeign(recs)
+	if n != 1 || len(out) != 3 || out[0]["pair"] != "2" || out[2]["case"] != "b" {
+		t.Errorf("WithoutForeign: %d dropped, kept %v", n, out)
+	}
+}

@@ -78,10 +78,18 @@ run_arm() { # pair arm
 		: >"$WORK/upstream-access.log"
 		f1=$(foreign "${REC_PID:-0}")
 		load=$(load1)
+		# the recorder's own CPU during a traced run (it shares the 2 cores)
+		: >"$WORK/rec.cpu"
+		pw=""
+		if [ -n "$REC_PID" ]; then
+			"$BT" procwatch -pid "$REC_PID" -for "$((DUR > 1 ? DUR - 1 : 1))s" | sed 's/^/rec_/; s/ / rec_/g' >"$WORK/rec.cpu" &
+			pw=$!
+		fi
 		wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -s "$WORK/report.lua" "${URL[$c]}" >"$WORK/wrk.out"
+		if [ -n "$pw" ]; then wait "$pw"; fi
 		f2=$(foreign "${REC_PID:-0}")
 		r=$("$BT" wrk <"$WORK/wrk.out") || die "wrk: $(cat "$WORK/wrk.out")"
-		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r" | tee -a "$RAW" >&2
+		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(cut -d' ' -f1 "$WORK/rec.cpu")" | tee -a "$RAW" >&2
 	done
 }
 
@@ -100,8 +108,14 @@ done
 {
 	"$BT" ab -raw "$RAW" -metric rps,higher,0.95,req/s -metric p99_ms,lower,1.10,ms
 	echo
+	"$BT" ab -raw "$RAW" -exclude-foreign -metric rps,higher,0.95,req/s -metric p99_ms,lower,1.10,ms || true
+	echo
 	echo "wrk -t$THREADS -c$CONNS -d${DUR}s on 127.0.0.1; nginx 2 workers, access log on, sendfile on; static = a 4 KiB file; proxy = the same file through proxy_pass to a second server block (a new upstream connection per request)."
 	echo "Runs during which another decompose recorder was loaded on the machine (other people's tests) have foreign>0 in the raw file."
+	echo
+	echo "Traced runs, with the recorder's own CPU (rec_cpu_pct: utime+stime of decompose record during the run, % of one core; the machine has 2):"
+	echo
+	"$BT" table -raw "$RAW" -where arm=traced -cols pair,case,load,foreign,rps,p99_ms,rec_cpu_pct
 	echo
 	echo '```'
 	cat "$WORK/recorder.txt"

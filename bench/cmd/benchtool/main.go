@@ -149,10 +149,20 @@ func ab(args []string) error {
 	fs.Var(&metrics, "metric", "name,higher|lower,target[,unit] (repeatable)")
 	fs.Var(&where, "where", "key=value: only these records (repeatable)")
 	summary := fs.Bool("summary", false, "print summary lines instead of the table")
+	clean := fs.Bool("exclude-foreign", false, "leave out the pairs during which another recorder was loaded (foreign>0)")
 	fs.Parse(args)
 	recs, err := readRaw(*raw, where)
 	if err != nil {
 		return err
+	}
+	if *clean {
+		var n int
+		recs, n = bench.WithoutForeign(recs)
+		fmt.Printf("Leaving out %d case-pairs during which another decompose recorder was loaded:\n\n", n)
+		if len(recs) == 0 {
+			fmt.Println("(no pair left)")
+			return nil
+		}
 	}
 	var ms []bench.Metric
 	for _, s := range metrics {
