@@ -32,6 +32,11 @@ and environment variables read. Paths and addresses are followed through
 constants, variables, filepath.Join, fmt.Sprintf and flag defaults; what only
 the run time knows is shown as {expression}. A call in a package used by
 several binaries counts for each binary that can reach it from main.
+Settings read from a configuration file (cfg["db_addr"], viper.GetString)
+take the values the file's text in the source tree gives them (the file, a
+.example or template of it, or a Go string named after it), and flags also
+the values the tree's start scripts pass; each such value says where it was
+found.
 
 It then predicts the couplings between binaries whose calls name the same
 path, socket, address, setting or signal.

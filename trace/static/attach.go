@@ -244,7 +244,7 @@ func (j *JoinReport) predictions(res *Result, bins map[string]string) {
 	for _, p := range res.Couplings {
 		seen := false
 		for i := range j.Couplings {
-			if covers(p, j.Couplings[i].Code) {
+			if covers(p, j.Couplings[i].Code) || sameEnds(p, j.Couplings[i], bins) {
 				j.Couplings[i].Predicted = true
 				seen = true
 			}
@@ -257,6 +257,20 @@ func (j *JoinReport) predictions(res *Result, bins map[string]string) {
 			j.NeverSeen = append(j.NeverSeen, p)
 		}
 	}
+}
+
+// sameEnds reports whether a predicted coupling without code sites (a
+// pipe a start script sets up) joins the binaries of a runtime coupling of
+// its kind.
+func sameEnds(p Coupling, c CouplingJoin, bins map[string]string) bool {
+	if p.Kind != graph.KindPipe || c.Kind != p.Kind {
+		return false
+	}
+	var got []string
+	for _, comp := range c.Components {
+		got = append(got, bins[comp])
+	}
+	return strings.Join(uniqSorted(got), ",") == strings.Join(p.Binaries, ",")
 }
 
 // covers reports whether the code behind a runtime coupling includes the

@@ -191,7 +191,7 @@ func (m *sideMatch) guess(names []string) (string, int) {
 	}
 	n := 0
 	for _, k := range names {
-		for _, w := range words(k) {
+		for _, w := range words(keyName(k)) {
 			if have[w] {
 				n++
 			}
@@ -201,6 +201,28 @@ func (m *sideMatch) guess(names []string) (string, int) {
 		return "key", n
 	}
 	return "dynamic", 0
+}
+
+// keyName returns the name a setting key gives its value, without the
+// type or package it is read through: spool_dir of
+// "shopconf.Config[spool_dir]", "Spool Dir" of "legacyshop.Install.SpoolDir"
+// (a field: its words split), HOME of "env:HOME". A flag name is its own.
+func keyName(k string) string {
+	if name, ok := configKey(k); ok {
+		return name
+	}
+	if name, ok := strings.CutPrefix(k, "env:"); ok {
+		return name
+	}
+	k = k[strings.LastIndexAny(k, ".:")+1:]
+	var b strings.Builder
+	for i, r := range k {
+		if i > 0 && r >= 'A' && r <= 'Z' && k[i-1] >= 'a' && k[i-1] <= 'z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // genericWords say nothing about which resource a setting names.

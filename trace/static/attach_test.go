@@ -161,7 +161,11 @@ func checkPredictions(t *testing.T, j *JoinReport) {
 			predicted = append(predicted, couplingKey(c.Kind, c.Components))
 		}
 	}
-	want := "config shop-app,shop-cache,shop-web|file shop-app,shop-web|tcp shop-app,shop-cache|unix shop-app,shop-web"
+	// Every ground-truth coupling between Go programs is predicted from the
+	// source tree; see TestLegacyshopPredicted.
+	want := "config shop-app,shop-cache,shop-web|dir shop-app,shop-worker|fifo shop-app,shop-audit|file shop-app,shop-web|" +
+		"pipe shop-logger,shop-worker|shm shop-metrics,shop-web|tcp shop-app,shop-db|tcp shop-db,shop-worker|tcp shop-app,shop-cache|" +
+		"udp shop-app,shop-metrics|unix shop-app,shop-web"
 	if strings.Join(predicted, "|") != want {
 		t.Errorf("predicted and seen: %q, want %q", predicted, want)
 	}
@@ -172,11 +176,16 @@ func checkPredictions(t *testing.T, j *JoinReport) {
 	for _, s := range j.Learned {
 		learned[s.Key] = s.Value
 	}
+	// The keys of shop.conf resolve, through the Go string that is its
+	// content in the source tree, to the fields of legacyshop.Install that
+	// fill it; the run time says what they were.
 	for key, value := range map[string]string{
-		"shopconf.Config[app_socket]": "/srv/legacyshop/run/legacyshop/app.sock",
-		"shopconf.Config[cache_addr]": "127.0.0.1:6380",
-		"shopconf.Config[spool_dir]":  "/srv/legacyshop/var/spool/legacyshop/orders",
-		"shopconf.Config[shm_path]":   "/dev/shm/legacyshop-stats",
+		"legacyshop.Install.AppSocket": "/srv/legacyshop/run/legacyshop/app.sock",
+		"legacyshop.Install.CachePID":  "/srv/legacyshop/run/legacyshop/cache.pid",
+		"legacyshop.Install.FIFO":      "/srv/legacyshop/run/legacyshop/audit.fifo",
+		"legacyshop.Install.ShopLog":   "/srv/legacyshop/var/log/legacyshop/shop.log",
+		"legacyshop.Install.SpoolDir":  "/srv/legacyshop/var/spool/legacyshop/orders",
+		"legacyshop.Install.ShmPath":   "/dev/shm/legacyshop-stats",
 	} {
 		if learned[key] != value {
 			t.Errorf("learned %s = %q, want %q", key, learned[key], value)

@@ -5,9 +5,11 @@
 //
 // # What it reports
 //
-// [Analyze] loads packages with golang.org/x/tools/go/packages (types and
-// syntax for the whole program), builds SSA, and for every main package (a
-// binary) lists its sites: the calls of the main module's code that
+// [Analyze] loads the main module's packages with
+// golang.org/x/tools/go/packages from source (syntax and types) and their
+// dependencies from the compiler's export data (types only), builds SSA for
+// the main module's code, and for every main package (a binary) lists its
+// sites: the calls of the main module's code that
 //
 //   - open, create, read, write, remove, rename or list files and
 //     directories (os.Open/OpenFile/Create/ReadFile/WriteFile/Mkdir*/
@@ -37,7 +39,16 @@
 // helper package used by two binaries gives sites in both, and a function
 // nothing calls gives none. Calls inside dependencies (the standard library
 // and modules other than the main one) are not sites: the call of the
-// application that reaches them is.
+// application that reaches them is. Dependencies are loaded without their
+// code, so a function value the binary hands to one (an http handler, a
+// cobra RunE, a DialContext, a sort.Slice less) counts as called, with
+// arguments the binary does not show; the exported methods of every type
+// converted to an interface count as called too, as rapid type analysis
+// already assumes. Scanning a module of about 500 packages takes seconds,
+// not minutes: type-checking and building SSA for every dependency was
+// most of the cost, and none of it was used. The compiler makes the export
+// data once (the go command caches it), so the first scan of a module
+// whose dependencies were never built takes longer.
 //
 // # Following values
 //
@@ -62,6 +73,42 @@
 // the common legacy pattern (paths in a config file whose own path is a
 // flag default) still yields predictions.
 //
+// # Configuration texts and start scripts in the tree
+//
+// A binary's configuration files are the files it only reads at a path
+// known statically (a constant or a flag default: /etc/shop/shop.conf). When
+// the scanned tree holds the text of such a file, the settings the binary
+// reads by key (cfg["db_addr"], viper.GetString("db.addr"), a key of an INI
+// section as section.key) take the values the text gives them, with the
+// key kept and the position of the value as evidence ([ConfigValue]). The
+// text is a file of the same base name, or a sample or template of it
+// (shop.conf.example, .sample, .dist, .default, .tmpl, .template, .in,
+// .orig), outside hidden, testdata, vendor and node_modules directories;
+// or a Go string of the scanned packages assigned to a variable named
+// after the file (shopConf or shop_conf for shop.conf), a fmt.Sprintf
+// format included: each verb becomes a hole named by its argument and keyed
+// by it, so two texts written from the same value meet; an argument x.F.G
+// on a variable of a named struct type T is keyed T.F.G (the same field),
+// another variable or field path by the function and its text, a call not
+// at all. Lines read are key = value, key: value, KEY=value and export
+// KEY=value, with #, ; and // comments; quotes around a value go, a
+// {{template action}} is a hole, ${VAR} the environment variable VAR. A key
+// no text gives stays a setting; a binary that reads two files giving one
+// key gets both values; a value with no literal text and an anonymous hole
+// is not substituted (the key says more), only shown as evidence.
+//
+// Scripts under the patterns that start a binary (by the base name of the
+// command, "$BIN/shop-worker" -db 127.0.0.1:{{.Ports.DB}}) add the values
+// they pass to a flag to the values of its default, which stays one of them
+// (the binary may be started otherwise). A template action naming a field
+// path is keyed by the one struct type of the scanned packages that has
+// every field path the template names, the key a Go configuration text
+// gets from that struct's fields. A path a script makes with mkfifo turns
+// the file sites that open it into FIFO sites, and a pipeline of two
+// binaries (shop-worker ... | shop-logger ...) is a predicted pipe
+// coupling. Nothing else of a script is read: its own couplings (files it
+// reads, signals it sends) show only at run time.
+//
 // # Predicted couplings
 //
 // Two binaries whose sites name the same path, socket, address, setting
@@ -72,7 +119,9 @@
 // and a dial or send to the same address (a wildcard or loopback listener
 // and a loopback dial on one port) is tcp, udp or unix; a signal sent by
 // one and expected by another is signal, except SIGTERM, SIGINT and
-// SIGKILL, which the platform sends.
+// SIGKILL, which the platform sends. Couplings of one kind made by the same
+// sites are one resource under two names (a flag's default and the value a
+// start script passes) and are merged, under the literal name.
 //
 // # Joining with a recording
 //

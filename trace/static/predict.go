@@ -50,7 +50,14 @@ func predict(sites []Site) []Coupling {
 			out = append(out, c)
 		}
 	}
+	out = mergeAliases(out)
 	out = append(out, signalCouplings(sites)...)
+	sortCouplings(out)
+	return out
+}
+
+// sortCouplings orders couplings by kind, resource and binaries.
+func sortCouplings(out []Coupling) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Kind != b.Kind {
@@ -61,6 +68,34 @@ func predict(sites []Site) []Coupling {
 		}
 		return strings.Join(a.Binaries, ",") < strings.Join(b.Binaries, ",")
 	})
+}
+
+// mergeAliases merges the couplings of one kind made by the same sites:
+// one resource seen under two names (a flag's default path and the value
+// a start script gives the flag). The literal name is kept, else the
+// first; the bases are joined.
+func mergeAliases(cs []Coupling) []Coupling {
+	sort.Slice(cs, func(i, j int) bool {
+		li, lj := !strings.Contains(cs[i].Resource, "{"), !strings.Contains(cs[j].Resource, "{")
+		if li != lj {
+			return li
+		}
+		return cs[i].Resource < cs[j].Resource
+	})
+	at := map[string]int{}
+	var out []Coupling
+	for _, c := range cs {
+		k := string(c.Kind) + "\x00" + strings.Join(c.Sites, "\x00")
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			out = append(out, c)
+			continue
+		}
+		if !strings.Contains(out[i].Basis, c.Basis) {
+			out[i].Basis += "; also " + c.Resource + ": " + c.Basis
+		}
+	}
 	return out
 }
 
@@ -212,7 +247,11 @@ func couple(id string, cs []claim) (Coupling, bool) {
 	byRole := map[string]map[string]bool{}
 	var binaries, sites []string
 	flags := map[string]bool{}
+	var config []string
 	for _, c := range cs {
+		for _, cv := range c.value.Settings {
+			config = append(config, cv.String())
+		}
 		if byRole[c.role] == nil {
 			byRole[c.role] = map[string]bool{}
 		}
@@ -231,26 +270,38 @@ func couple(id string, cs []claim) (Coupling, bool) {
 	if !ok {
 		return Coupling{}, false
 	}
+	why := basis(prefix, resource, flags)
+	if config = uniqSorted(config); len(config) > 0 {
+		why += "; values given by " + strings.Join(config, ", ")
+	}
 	return Coupling{Kind: kind, Resource: label(prefix, resource, cs), Binaries: binaries, From: from,
-		Basis: basis(prefix, resource, flags), Sites: uniqSorted(sites)}, true
+		Basis: why, Sites: uniqSorted(sites)}, true
 }
 
 // label names a network coupling's resource as its clients wrote it
-// ("localhost:7070") when one of them did so literally, else by its
-// identity, with local hosts written as localhost.
+// ("localhost:7070") when one of them did so literally, else as a
+// configuration text gave it (127.0.0.1:{port}), else by its identity,
+// with local hosts written as localhost.
 func label(prefix, resource string, cs []claim) string {
 	if prefix != "tcp" && prefix != "udp" {
 		return resource
 	}
-	var literal []string
+	var literal, config []string
 	for _, c := range cs {
-		if s, ok := c.value.Literal(); ok && (c.role == "dial" || c.role == "send") {
+		if c.role != "dial" && c.role != "send" {
+			continue
+		}
+		if s, ok := c.value.Literal(); ok {
 			literal = append(literal, s)
+		} else if len(c.value.Settings) > 0 {
+			config = append(config, c.value.String())
 		}
 	}
-	if len(literal) > 0 {
-		sort.Strings(literal)
-		return literal[0]
+	for _, l := range [][]string{literal, config} {
+		if len(l) > 0 {
+			sort.Strings(l)
+			return l[0]
+		}
 	}
 	if rest, ok := strings.CutPrefix(resource, "local:"); ok {
 		return "localhost:" + rest
@@ -305,7 +356,7 @@ func coupleKind(prefix string, cs []claim, byRole map[string]map[string]bool) (g
 // basis says why the sites are taken to name the same resource.
 func basis(prefix, resource string, flags map[string]bool) string {
 	if strings.Contains(resource, "{") {
-		return "same setting " + strings.Trim(resource, "{}")
+		return "same setting " + strings.Join(holeKeys(resource), ", ")
 	}
 	what := "same path"
 	if prefix == "tcp" || prefix == "udp" {
@@ -320,6 +371,23 @@ func basis(prefix, resource string, flags map[string]bool) string {
 	}
 	sort.Strings(names)
 	return what + " (defaults of " + strings.Join(names, ", ") + ")"
+}
+
+// holeKeys returns the {keys} of a resource identity, in order.
+func holeKeys(id string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(id, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(id[i:], '}')
+		if j < 0 {
+			return append(out, id[i+1:])
+		}
+		out = append(out, id[i+1:i+j])
+		id = id[i+j+1:]
+	}
 }
 
 // signalCouplings pairs binaries that send a signal with binaries that

@@ -23,12 +23,15 @@ const (
 // differently in each; return values are followed into the callee with its
 // parameters bound to the call's arguments.
 type resolver struct {
-	idx   *index
-	src   *sources
-	own   func(*ssa.Function) bool
-	cg    *callgraph.Graph
-	memo  map[ssa.Value][]Value
-	steps int
+	idx *index
+	src *sources
+	own func(*ssa.Function) bool
+	cg  *callgraph.Graph
+	// escaped holds the functions handed to dependencies: they may also
+	// be called with arguments this binary's code does not show.
+	escaped map[*ssa.Function]bool
+	memo    map[ssa.Value][]Value
+	steps   int
 	// busy holds the values being computed, by depth on the query stack;
 	// low is the lowest depth a cycle was cut back to (noCut if none).
 	busy  map[ssa.Value]int
@@ -167,6 +170,9 @@ func (r *resolver) param(p *ssa.Parameter, fr *frame) []Value {
 	var out []Value
 	for _, a := range args {
 		out = append(out, r.values(a, nil)...)
+	}
+	if r.escaped[fn] {
+		out = append(out, hole(p.Name(), ""))
 	}
 	return out
 }

@@ -28,9 +28,10 @@ func newIndex() *index {
 	return &index{stores: map[any][]ref{}, flagVars: map[any][]ref{}, ctxVals: map[string][]ref{}}
 }
 
-// add indexes the instructions of fn. Of a library function (own is
-// false) only the stores into package variables matter (os.Interrupt):
-// its stores into struct fields and its flags are its own business.
+// add indexes the instructions of fn. Of a function outside the main
+// module (own is false: dependencies are loaded without their code, so
+// only synthetic wrappers have any) only the stores into package variables
+// matter: its stores into struct fields and its flags are its own business.
 func (x *index) add(fn *ssa.Function, own bool) {
 	for _, b := range fn.Blocks {
 		for _, in := range b.Instrs {
@@ -291,10 +292,23 @@ func (r *resolver) loadFrom(o origin, expr string) []Value {
 			out = append(out, r.flagDefault(f.c, flagFuncs[calleeName(f.c)], nil)...)
 		}
 	}
+	if g, ok := o.v.(*ssa.Global); ok && out == nil {
+		if v, ok := libraryVars[g.Pkg.Pkg.Path()+"."+g.Name()]; ok {
+			return []Value{lit(v)}
+		}
+	}
 	if out == nil {
 		return []Value{hole(expr, "")}
 	}
 	return out
+}
+
+// libraryVars are the standard library's package variables that name a
+// resource. Dependencies are loaded without their code, so the stores of
+// their init functions are not there to follow.
+var libraryVars = map[string]string{
+	"os.Interrupt": "SIGINT",
+	"os.Kill":      "SIGKILL",
 }
 
 // flagDefault returns a flag's default, marked with the flag's name.
@@ -308,6 +322,9 @@ func (r *resolver) flagDefault(c *ssa.CallCommon, ff flagFunc, fr *frame) []Valu
 	var out []Value
 	for _, v := range r.values(arg(c, ff.def), fr) {
 		v.Flags = uniqSorted(append(append([]string(nil), v.Flags...), name))
+		if s, ok := v.Literal(); ok && s != "" {
+			v.defaults = append(append([]flagLit(nil), v.defaults...), flagLit{name, s})
+		}
 		out = append(out, v)
 	}
 	return out

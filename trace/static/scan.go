@@ -6,13 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/tools/go/callgraph/rta"
 	"golang.org/x/tools/go/ssa"
 )
 
 // scanBinary finds the sites of one binary: the calls that touch shared
 // resources in the main module's functions reachable from its main and
-// init functions (rapid type analysis). It indexes the stores of every
+// init functions (rapid type analysis, see reach). It indexes the stores of every
 // reachable function first, so values are followed through the stores
 // this binary can make, and only those. Binaries are scanned in parallel:
 // each has its own call graph, index and memo.
@@ -21,7 +20,7 @@ func (p *program) scanBinary(m mainPkg) (Binary, []Site) {
 	if init := m.pkg.Func("init"); init != nil {
 		roots = append(roots, init)
 	}
-	res := rta.Analyze(roots, true)
+	res, escaped := p.reach(roots)
 	idx := newIndex()
 	var fns []*ssa.Function
 	for fn := range res.Reachable {
@@ -37,14 +36,20 @@ func (p *program) scanBinary(m mainPkg) (Binary, []Site) {
 		}
 		return fns[i].String() < fns[j].String()
 	})
-	r := &resolver{idx: idx, src: p.src, own: p.isOwn, cg: res.CallGraph,
+	r := &resolver{idx: idx, src: p.src, own: p.isOwn, cg: res.CallGraph, escaped: escaped,
 		memo: map[ssa.Value][]Value{}, busy: map[ssa.Value]int{}, low: noCut}
 	var sites []Site
 	for _, fn := range fns {
 		sites = append(sites, r.scan(fn, m.name)...)
 	}
 	sites = mergeSites(sites)
-	b := Binary{Name: m.name, Package: m.pkg.Pkg.Path(), Reachable: len(res.Reachable), Sites: len(sites)}
+	return Binary{Name: m.name, Package: m.pkg.Pkg.Path(), Reachable: len(res.Reachable)}, sites
+}
+
+// count fills in a binary's figures from its sites: how many, how many
+// dynamic, the signals it expects and the environment it reads.
+func (b *Binary) count(sites []Site) {
+	b.Sites, b.Dynamic, b.Expects, b.Env = len(sites), 0, nil, nil
 	for _, s := range sites {
 		if s.dynamic() {
 			b.Dynamic++
@@ -60,7 +65,6 @@ func (p *program) scanBinary(m mainPkg) (Binary, []Site) {
 		}
 	}
 	b.Expects, b.Env = nonNil(uniqSorted(b.Expects)), nonNil(uniqSorted(b.Env))
-	return b, sites
 }
 
 func nonNil(s []string) []string {
@@ -161,7 +165,7 @@ func (r *resolver) site(ci ssa.CallInstruction, name string, s sink) (Site, bool
 }
 
 func resource(v Value) Resource {
-	res := Resource{Value: v.String(), Dynamic: v.Dynamic(), Flags: v.Flags, v: v}
+	res := Resource{Value: v.String(), Dynamic: v.Dynamic(), Flags: v.Flags, Settings: v.Settings, v: v}
 	if res.Dynamic {
 		res.Pattern = v.Pattern()
 		for _, p := range v.Parts {

@@ -2,6 +2,7 @@ package static
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +19,9 @@ import (
 // expected there ("kind op values", prefixed with "binary: " when only one
 // binary should have it), and whose "couplings" file lists the predicted
 // couplings ("kind resource sides"). Every site must be wanted and every
-// want found.
+// want found. An optional "settings" file lists, one a line, the
+// configuration values substituted in sites ("binary pos: file key =
+// value (pos of the value)"), all of them.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob("testdata/scenarios/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -35,6 +38,7 @@ func TestScenarios(t *testing.T) {
 			checkSites(t, res, wants(ar))
 			checkCouplings(t, res, ar)
 			checkNotes(t, res, ar)
+			checkSettings(t, res, ar)
 		})
 	}
 }
@@ -154,5 +158,37 @@ func checkCouplings(t *testing.T, res *Result, ar *txtar.Archive) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("predicted couplings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// checkSettings compares the configuration values of the sites with the
+// archive's "settings" file, when it has one.
+func checkSettings(t *testing.T, res *Result, ar *txtar.Archive) {
+	t.Helper()
+	var want []string
+	has := false
+	for _, f := range ar.Files {
+		if f.Name == "settings" {
+			has = true
+			for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+				want = append(want, strings.TrimSpace(l))
+			}
+		}
+	}
+	if !has {
+		return
+	}
+	var got []string
+	for _, s := range res.Sites {
+		for _, r := range s.Resources {
+			for _, cv := range r.Settings {
+				got = append(got, fmt.Sprintf("%s %s: %s %s = %s (%s)", s.Binary, s.Pos, cv.File, cv.Key, cv.Value, cv.Pos))
+			}
+		}
+	}
+	got = uniqSorted(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("configuration values:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -35,7 +35,7 @@ func scriptNotes(dir string, patterns []string) []string {
 	if len(shown) > 10 {
 		shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(found)-10))
 	}
-	return []string{fmt.Sprintf("not Go, not analyzed (their couplings show only at run time): %s", strings.Join(shown, ", "))}
+	return []string{fmt.Sprintf("not Go, not analyzed but for the command lines that start the binaries (their couplings show only at run time): %s", strings.Join(shown, ", "))}
 }
 
 // findScripts lists the scripts under root, relative to dir, skipping

@@ -20,16 +20,19 @@ type sources struct {
 	fset  *token.FileSet
 	dir   string
 	files map[*token.File]*ast.File
-	mu    sync.Mutex // guards exprs: binaries are scanned in parallel
+	info  map[*ast.File]*types.Info // of the file's package
+	mu    sync.Mutex                // guards exprs: binaries are scanned in parallel
 	exprs map[token.Pos]string
 }
 
 func newSources(fset *token.FileSet, dir string, pkgs []*packages.Package) *sources {
-	s := &sources{fset: fset, dir: dir, files: map[*token.File]*ast.File{}, exprs: map[token.Pos]string{}}
+	s := &sources{fset: fset, dir: dir, files: map[*token.File]*ast.File{}, info: map[*ast.File]*types.Info{},
+		exprs: map[token.Pos]string{}}
 	for _, p := range pkgs {
 		for _, f := range p.Syntax {
 			if tf := fset.File(f.Pos()); tf != nil {
 				s.files[tf] = f
+				s.info[f] = p.TypesInfo
 			}
 		}
 	}

@@ -44,11 +44,14 @@ type Result struct {
 type Binary struct {
 	// Name is the binary's name: the last element of its package path
 	// (more elements when two binaries would share one).
-	Name      string `json:"name"`
-	Package   string `json:"package"`
-	Reachable int    `json:"reachableFunctions"`
-	Sites     int    `json:"sites"`
-	Dynamic   int    `json:"dynamicSites"`
+	Name    string `json:"name"`
+	Package string `json:"package"`
+	// Reachable counts the functions rapid type analysis reached: the main
+	// module's, and the dependencies' functions they call (whose own
+	// callees are not followed: dependencies are loaded without code).
+	Reachable int `json:"reachableFunctions"`
+	Sites     int `json:"sites"`
+	Dynamic   int `json:"dynamicSites"`
 	// Expects lists the signals the binary handles (signal.Notify; "all"
 	// when it asks for every signal), Env the environment variables it
 	// reads: what its container spec must keep.
@@ -92,6 +95,9 @@ type Resource struct {
 	Keys []string `json:"keys,omitempty"`
 	// Flags name the flags whose defaults the value holds.
 	Flags []string `json:"flags,omitempty"`
+	// Settings say which configuration texts of the source tree gave
+	// parts of the value, for a value read from a configuration key.
+	Settings []ConfigValue `json:"settings,omitempty"`
 
 	v Value
 }
@@ -112,9 +118,16 @@ func Analyze(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.applyConfig(sites)
+	notes, pipes := p.applyLaunches(sites, binaries)
+	res.Notes = append(res.Notes, notes...)
+	for i := range binaries {
+		binaries[i].count(sitesOf(sites, binaries[i].Name))
+	}
 	res.Binaries, res.Sites = binaries, sites
 	sortSites(res.Sites)
-	res.Couplings = predict(res.Sites)
+	res.Couplings = append(predict(res.Sites), pipes...)
+	sortCouplings(res.Couplings)
 	res.Notes = append(res.Notes, scriptNotes(p.dir, p.patterns)...)
 	sort.Strings(res.Notes)
 	res.Elapsed = time.Since(start)
@@ -154,6 +167,16 @@ func (p *program) scanAll(ctx context.Context) ([]Binary, []Site, error) {
 		sites = append(sites, s...)
 	}
 	return binaries, sites, nil
+}
+
+func sitesOf(sites []Site, binary string) []Site {
+	var out []Site
+	for _, s := range sites {
+		if s.Binary == binary {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func sortSites(s []Site) {

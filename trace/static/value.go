@@ -17,7 +17,17 @@ type Value struct {
 	// Flags names the command-line flags whose defaults the literal parts
 	// hold: the value changes when the program is started with them.
 	Flags []string
+	// Settings are the configuration texts of the source tree that gave
+	// parts of the value (see applyConfig).
+	Settings []ConfigValue
+
+	// defaults are the flag defaults among the literal text, for the
+	// values scripts in the tree start the binary with (see applyLaunches).
+	defaults []flagLit
 }
+
+// flagLit is a flag's literal default.
+type flagLit struct{ flag, text string }
 
 // Part is literal text, or a hole for a dynamic sub-expression.
 type Part struct {
@@ -136,6 +146,8 @@ func concat(vs ...Value) Value {
 			out.Parts = append(out.Parts, p)
 		}
 		out.Flags = append(out.Flags, v.Flags...)
+		out.Settings = append(out.Settings, v.Settings...)
+		out.defaults = append(out.defaults, v.defaults...)
 	}
 	out.Flags = uniqSorted(out.Flags)
 	return out
@@ -156,7 +168,7 @@ func joinPath(elems []Value) Value {
 	}
 	v := concat(parts...)
 	if s, ok := v.Literal(); ok {
-		return Value{Parts: []Part{{Lit: path.Clean(s)}}, Flags: v.Flags}
+		return Value{Parts: []Part{{Lit: path.Clean(s)}}, Flags: v.Flags, Settings: v.Settings, defaults: v.defaults}
 	}
 	for i, p := range v.Parts {
 		if p.Hole == nil {
