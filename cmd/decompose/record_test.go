@@ -283,9 +283,9 @@ func maxAccessNS(tr *trace.Trace, pid int) int64 {
 }
 
 // testKill9: a recorder killed with SIGKILL in the middle of a busy
-// recording leaves a trace that opens, says it is not finalized, and holds
-// the workload's activity up to about a second before the kill; the kernel
-// frees every BPF object with the process.
+// recording leaves a trace that opens, says it is not finalized, names the
+// uids seen, and holds the workload's activity up to about a second before
+// the kill; the kernel frees every BPF object with the process.
 func testKill9(t *testing.T, bin string) {
 	work := startWorkload(t, busyScript(t.TempDir()))
 	r := startRecorder(t, bin, filepath.Join(t.TempDir(), "k.trace"), "--pid", strconv.Itoa(work))
@@ -302,6 +302,9 @@ func testKill9(t *testing.T, bin string) {
 	}
 	if tr.Meta.Finalized {
 		t.Errorf("the trace of a killed recorder says it was finalized")
+	}
+	if !hasUser(tr.Users, 0, "root") {
+		t.Errorf("the trace of a killed recorder should still name the workload's uid 0: %+v", tr.Users)
 	}
 	last := maxAccessNS(tr, work)
 	t.Logf("%d processes, %d resources, %d accesses; last access %.2fs before the kill",

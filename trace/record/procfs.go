@@ -58,6 +58,34 @@ func parseStat(b []byte) (procStat, error) {
 	return st, nil
 }
 
+// parseStatusIDs returns the real uid and gid from /proc/PID/status
+// ("Uid:\treal\teffective\tsaved\tfs"), as the kernel side records them;
+// ok is false when either line is missing or malformed.
+func parseStatusIDs(b []byte) (uid, gid uint32, ok bool) {
+	var haveUID, haveGID bool
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() && !(haveUID && haveGID) {
+		key, rest, found := strings.Cut(sc.Text(), ":")
+		f := strings.Fields(rest)
+		if !found || len(f) == 0 || (key != "Uid" && key != "Gid") {
+			continue
+		}
+		n, err := strconv.ParseUint(f[0], 10, 32)
+		if err != nil {
+			return 0, 0, false
+		}
+		if key == "Uid" {
+			uid, haveUID = uint32(n), true
+		} else {
+			gid, haveGID = uint32(n), true
+		}
+	}
+	if !haveUID || !haveGID {
+		return 0, 0, false
+	}
+	return uid, gid, true
+}
+
 func readStat(pid uint32) (procStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", procRoot, pid))
 	if err != nil {

@@ -41,8 +41,11 @@ type Options struct {
 	// Stdin, Stdout and Stderr of Command; nil means none.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Cgroup is a cgroup v2 directory (absolute, or relative to
-	// /sys/fs/cgroup): record the processes in it and below.
+	// Cgroup is a cgroup v2 directory (absolute, or relative to the
+	// cgroup v2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+	// hybrid host): record the processes in it and below. A cgroup v1
+	// directory is refused with ErrUsage, a host without cgroup v2 with
+	// ErrNoCgroup2.
 	Cgroup string
 	// Progress receives one line per second (nil: no progress).
 	Progress io.Writer
@@ -111,16 +114,11 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.Cgroup != "" {
-		root := cgroupMount()
-		if root == "" {
-			return fmt.Errorf("%w: --cgroup needs the cgroup v2 hierarchy, and none is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)", ErrUsage)
+		path, err := resolveCgroup(o.Cgroup, cgroupMount(), cgroup1Mounts())
+		if err != nil {
+			return err
 		}
-		if !strings.HasPrefix(o.Cgroup, root+"/") && o.Cgroup != root {
-			o.Cgroup = filepath.Join(root, o.Cgroup)
-		}
-		if st, err := os.Stat(o.Cgroup); err != nil || !st.IsDir() {
-			return fmt.Errorf("%w: no cgroup directory %s", ErrUsage, o.Cgroup)
-		}
+		o.Cgroup = path
 	}
 	return nil
 }
@@ -285,6 +283,7 @@ func (r *session) run(ctx context.Context) error {
 		r.st.dropped["snapshot failed: "+err.Error()]++
 	}
 	r.st.endSnapshot()
+	r.crossCheckUnix()
 	r.snapshotDone = true
 	events := make(chan any, 4096)
 	go func() {
@@ -320,6 +319,8 @@ func (r *session) run(ctx context.Context) error {
 		r.handle(ev)
 	}
 	r.drain()
+	r.crossCheckUnix()
+	r.st.flush(r.w)
 	r.st.settle()
 	if r.cmd != nil {
 		r.sum.CommandExit = r.cmd.stop()
@@ -500,6 +501,9 @@ func (r *session) blindSpots() []trace.BlindSpot {
 	if r.st.anonShared > 0 {
 		add("shared anonymous memory at start", int64(r.st.anonShared), "processes holding MAP_SHARED|MAP_ANONYMOUS memory from before the recording: shared with forked children only, not attributed to a resource")
 	}
+	if _, _, _, disagree := r.st.unixPairCounts(); disagree > 0 {
+		add("unix peers paired otherwise by the kernel", disagree, "unix socket pairs the kernel's sock_diag table pairs differently from the BPF side: a coupling over them may be misattributed")
+	}
 	if r.st.unresolved > 0 {
 		add("counters without description", int64(r.st.unresolved), "counter entries whose file or socket description was lost")
 	}
@@ -526,6 +530,22 @@ func (r *session) writeStats() {
 	r.w.SetCounter("io_entries_created", int64(st.IONew))
 	r.w.SetCounter("ring_drops", int64(st.RingDrops))
 	r.w.SetCounter("user_events_handled", int64(r.evs))
+	outside, confirmed, completed, disagree := r.st.unixPairCounts()
+	r.w.SetCounter("unix_peers_confirmed", confirmed)
+	r.w.SetCounter("unix_peers_completed", completed)
+	r.w.SetCounter("unix_peers_outside", outside)
+	r.w.SetCounter("unix_peers_disagree", disagree)
+}
+
+// crossCheckUnix checks the unix socket pairs recorded so far against the
+// kernel's sock_diag table (crosscheck.go); a failed dump is a blind spot.
+func (r *session) crossCheckUnix() {
+	table, err := dumpUnixSockets()
+	if err != nil {
+		r.st.dropped["unix peer cross-check failed: "+err.Error()]++
+		return
+	}
+	r.st.crossCheckUnix(table)
 }
 
 // finish records the final statistics into the trace and the summary.

@@ -110,6 +110,7 @@ func (s *state) retire() {
 		net = &t
 	}
 	s.retireRoutes(retiredAcc, net, ownNS)
+	s.pruneUnix(net.unix)
 	for k, r := range s.res {
 		if r.live > 0 || r.touched > idle {
 			continue

@@ -145,6 +145,14 @@ type state struct {
 	expired      uint64 // descriptions whose counter entry was never read
 	dropped      map[string]int64
 	couplings    int
+
+	// users names the uids of the processes written so far.
+	users *userNames
+	// unix indexes the unix sockets seen, for the sock_diag cross-check
+	// (crosscheck.go).
+	unix unixIndex
+	// ownNS is the recorder's network namespace (0: unknown).
+	ownNS uint64
 }
 
 func newState(scope func(uint32, uint64) bool) *state {
@@ -157,6 +165,7 @@ func newState(scope func(uint32, uint64) bool) *state {
 		byInode: map[[2]uint64]inodeKey{}, lastFrom: map[uint32]string{},
 		listeners: map[netip.AddrPort]bool{}, dropped: map[string]int64{},
 		procTomb: map[procKey]procTomb{}, resTomb: map[string]resTomb{}, accTomb: map[accKey]trace.Access{},
+		users: newUserNames(passwdPath), ownNS: selfNetNS(),
 	}
 }
 
@@ -193,6 +202,9 @@ func (s *state) process(tgid uint32, start uint64) *proc {
 		p.Argv, p.Exe = redact.Argv(argv), exe
 		if b, err := os.ReadFile(fmt.Sprintf("%s/%d/cgroup", procRoot, tgid)); err == nil {
 			p.Cgroup = parseCgroup(b)
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("%s/%d/status", procRoot, tgid)); err == nil {
+			p.UID, p.GID, _ = parseStatusIDs(b)
 		}
 		if parent := s.byPID[st.PPID]; parent != nil {
 			p.ParentID = parent.ID
@@ -529,12 +541,14 @@ func (s *state) onSnapshotFile(f *ebpf.File) {
 	}
 	key, r, ok := s.classify(f, nil)
 	if !ok {
+		s.noteUnixSock(f, p, nil)
 		return
 	}
 	x := s.resource(key, r)
 	if x == nil {
 		return
 	}
+	s.noteUnixSock(f, p, x)
 	s.noteInode(f.Dev, f.Ino, key)
 	a := s.access(p, x, s.ns(f.TS))
 	switch {
@@ -622,6 +636,7 @@ func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
 	if f != nil {
 		key, r, ok = s.classify(f, v)
 		if !ok {
+			s.noteUnixSock(f, p, nil)
 			delete(s.pending, *k)
 			return &route{acc: accKey{p: p.ID}, ignore: true, sock: f.Mode&sIFMT == sIFSOCK}
 		}
@@ -635,6 +650,7 @@ func (s *state) routeFor(k *ebpf.IOKey, v *ebpf.IOVal) *route {
 	if x == nil {
 		return nil
 	}
+	s.noteUnixSock(f, p, x)
 	if k.Family == 0 {
 		s.noteInode(x.Dev, x.Ino, key)
 		if f != nil {
@@ -887,8 +903,10 @@ func (s *state) flush(w *trace.Writer) {
 	sort.Slice(ids, func(i, j int) bool { return ids[i].ID < ids[j].ID })
 	for _, p := range ids {
 		w.PutProcess(p.Process)
+		s.users.note(p.UID)
 		p.dirty = false
 	}
+	s.users.flush(w)
 	for _, r := range s.newRes {
 		w.PutResource(r.Resource)
 	}

@@ -50,6 +50,12 @@ func main() {
 		err = pidReuse(a[0])
 	case "write":
 		err = os.WriteFile(a[0], []byte(a[1]), 0o644)
+	case "unix-hold":
+		err = unixHold(a[0])
+	case "unix-hold-pair":
+		err = unixHoldEnd(os.NewFile(3, "pair"))
+	case "unix-hold-client":
+		err = unixHoldClient(a[0])
 	case "gated-write":
 		err = gatedWrite(a[0], a[1])
 	default:
@@ -348,4 +354,72 @@ func gatedWrite(path, content string) error {
 		return nil
 	}
 	return os.WriteFile(path, []byte(content), 0o644)
+}
+
+// unixHold connects two pairs of processes over unix stream sockets and
+// then only holds them: a socketpair whose second end it hands to a forked
+// child, and a connection a client makes to the socket it listens on at
+// dir/hold.sock. It writes dir/ready once both are connected and sleeps:
+// sockets that a recording started later must find already paired.
+func unixHold(dir string) error {
+	// close-on-exec: only the child given the second end holds it
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	end := os.NewFile(uintptr(fds[1]), "child end")
+	pair := exec.Command(os.Args[0], "unix-hold-pair")
+	pair.ExtraFiles, pair.Stderr = []*os.File{end}, os.Stderr
+	if err := pair.Start(); err != nil {
+		return err
+	}
+	end.Close()
+	mine := os.NewFile(uintptr(fds[0]), "parent end")
+	defer mine.Close()
+	sock := filepath.Join(dir, "hold.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	client := exec.Command(os.Args[0], "unix-hold-client", sock)
+	client.Stderr = os.Stderr
+	if err := client.Start(); err != nil {
+		return err
+	}
+	c, err := l.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil { // the client is connected
+		return err
+	}
+	if err := writeReady(filepath.Join(dir, "ready"), fmt.Sprintf("%d %d %d", os.Getpid(), pair.Process.Pid, client.Process.Pid)); err != nil {
+		return err
+	}
+	time.Sleep(60 * time.Second)
+	return nil
+}
+
+// unixHoldEnd holds one end of the socketpair of unixHold.
+func unixHoldEnd(f *os.File) error {
+	defer f.Close()
+	time.Sleep(60 * time.Second)
+	return nil
+}
+
+// unixHoldClient connects to unixHold's socket, says so with one byte and
+// holds the connection.
+func unixHoldClient(path string) error {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte{1}); err != nil {
+		return err
+	}
+	time.Sleep(60 * time.Second)
+	return nil
 }
