@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Keep this list in step with the tests.
-packages=(sqlite3 bpftool chromium graphviz busybox-static podman runc conmon catatonit containernetworking-plugins golang-github-containernetworking-plugin-dnsname slirp4netns fuse-overlayfs uidmap tmux nginx wrk postgresql time)
+packages=(sqlite3 bpftool chromium graphviz busybox-static podman podman-compose runc conmon catatonit containernetworking-plugins golang-github-containernetworking-plugin-dnsname slirp4netns fuse-overlayfs uidmap tmux nginx wrk postgresql time strace)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -26,7 +26,10 @@ func newManifestsCommand() *cobra.Command {
 -f k8s: configmaps.yaml, one <pod>.yaml per pod (Secret stubs, a Deployment
 or StatefulSet with one container per component, Services) and a
 kustomization.yaml (kubectl apply -k DIR). -f compose: compose.yaml, a .env
-with placeholders for redacted secrets, and config/ with the config files.
+with placeholders for redacted secrets, config/ with the config files, and
+compose.podman-compose-1.0.yaml, the same services for Debian 12's
+podman-compose 1.0.3, which cannot share namespaces between containers (its
+header says what each pod loses there; podman kube play keeps pods whole).
 
 Volumes are mounted at the paths the VM used, so the programs run unchanged.
 Loopback addresses that now cross pods are rewritten in argv (and in copied
@@ -91,7 +94,8 @@ func writeFiles(stdout io.Writer, dir, format string, files []k8s.File) error {
 	}
 	next := "kubectl apply -k " + dir
 	if format == "compose" {
-		next = "cd " + dir + " && podman-compose up -d"
+		next = "cd " + dir + " && docker compose up -d (or podman-compose 1.0.6+: podman-compose up -d; Debian 12's podman-compose 1.0.3: podman-compose -f " +
+			compose.PodmanCompose10File + " up -d, see its header)"
 	}
 	_, err := fmt.Fprintf(stdout, "wrote %d files to %s: %s\nreview the decompose.dev/* annotations, build the placeholder images, then: %s\n",
 		len(names), dir, strings.Join(names, ", "), next)

@@ -76,7 +76,7 @@ func TestManifestsRunUnderPodman(t *testing.T) {
 	if b, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("shop-load through the decomposed app: %v: %s\n%s", err, b, podLogs())
 	}
-	checkPods(t, inst)
+	checkPods(t, inst, kubePlayName)
 }
 
 // podmanReady skips without root or podman, and points podman at a
@@ -254,7 +254,7 @@ func podLogs() string {
 	b.WriteString(names + "\n")
 	for _, line := range strings.Split(names, "\n") {
 		name, _, _ := strings.Cut(line, " ")
-		if strings.HasPrefix(name, "shop-") {
+		if strings.Contains(name, "shop-") {
 			logs, _ := podman("logs", "--tail", "5", name)
 			fmt.Fprintf(&b, "--- %s\n%s\n", name, logs)
 		}

@@ -177,10 +177,15 @@ func configMapsFor(t *testing.T, dir string, p *k8s.Pod) []runtime.Object {
 // podIP is the address of a played pod on the podman network.
 func podIP(t *testing.T, pod string) string {
 	t.Helper()
-	infra := mustPodman(t, "pod", "inspect", pod+"-pod-0", "--format", "{{.InfraContainerID}}")
-	ip := mustPodman(t, "inspect", infra, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+	return containerIP(t, mustPodman(t, "pod", "inspect", pod+"-pod-0", "--format", "{{.InfraContainerID}}"))
+}
+
+// containerIP is the address of a container on its podman network.
+func containerIP(t *testing.T, container string) string {
+	t.Helper()
+	ip := mustPodman(t, "inspect", container, "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
 	if ip == "" {
-		t.Fatalf("pod %s has no address on the network", pod)
+		t.Fatalf("container %s has no address on the network", container)
 	}
 	return ip
 }
@@ -198,12 +203,18 @@ func mountOf(t *testing.T, container, dest string) string {
 	return ""
 }
 
+// containerNamer names the podman container that runs a pod's container.
+type containerNamer func(pod, container string) string
+
+// kubePlayName is podman kube play's name for a Deployment's container.
+func kubePlayName(pod, container string) string { return pod + "-pod-0-" + container }
+
 // checkPods checks that every pod did its part of the work.
-func checkPods(t *testing.T, inst *legacyshop.Install) {
+func checkPods(t *testing.T, inst *legacyshop.Install, name containerNamer) {
 	t.Helper()
-	data := mountOf(t, "shop-db-pod-0-shop-db", inst.DataDir)
-	webLogs := mountOf(t, "shop-web-pod-0-shop-app", inst.LogDir)
-	cacheLogs := mountOf(t, "shop-cache-pod-0-shop-cache", inst.LogDir)
+	data := mountOf(t, name("shop-db", "shop-db"), inst.DataDir)
+	webLogs := mountOf(t, name("shop-web", "shop-app"), inst.LogDir)
+	cacheLogs := mountOf(t, name("shop-cache", "shop-cache"), inst.LogDir)
 	checks := []struct {
 		what string
 		ok   func() bool
@@ -211,8 +222,10 @@ func checkPods(t *testing.T, inst *legacyshop.Install) {
 		{"orders reached shop-db's volume over the network", func() bool { return lines(filepath.Join(data, "orders.dat"), "") >= 40 }},
 		{"shop-app and shop-web share shop.log", func() bool { return lines(filepath.Join(webLogs, "shop.log"), " shop-app order ") >= 40 }},
 		// audit.log and worker.log are private to their writer's container.
-		{"shop-audit logged every order from the FIFO", func() bool { return inContainer("shop-web-pod-0-shop-audit", inst.AuditLog, " accepted") >= 40 }},
-		{"shop-logger logged the worker's pipe", func() bool { return inContainer("shop-web-pod-0-shop-worker", inst.WorkerLog, "processed order") >= 40 }},
+		{"shop-audit logged every order from the FIFO", func() bool { return inContainer(name("shop-web", "shop-audit"), inst.AuditLog, " accepted") >= 40 }},
+		{"shop-logger logged the worker's pipe", func() bool {
+			return inContainer(name("shop-web", "shop-worker"), inst.WorkerLog, "processed order") >= 40
+		}},
 		{"rotate-logs.sh rotated shop-cache's log and signalled it", func() bool {
 			_, err := os.Stat(filepath.Join(cacheLogs, "cache.log.1"))
 			return err == nil

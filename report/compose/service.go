@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,21 +28,13 @@ func (c *converter) pod(p *k8s.Pod) error {
 	for _, ctr := range tmpl.Spec.Containers {
 		name := c.service[[2]string{p.Name, ctr.Name}]
 		s := &Service{Image: ctr.Image, Restart: "always", Labels: map[string]string{}}
-		s.Entrypoint, s.Command = c.words(ctr.Command), c.words(ctr.Args)
+		s.Entrypoint, s.Command = c.words(c.loop.rewriteAll(ctr.Command)), c.words(c.loop.rewriteAll(ctr.Args))
 		s.Environment = c.environment(ctr.Env)
 		if sc := ctr.SecurityContext; sc != nil && sc.RunAsUser != nil {
 			s.User = strconv.FormatInt(*sc.RunAsUser, 10)
 		}
-		for _, m := range ctr.VolumeMounts {
-			mnt, ok := vols[m.Name]
-			if !ok {
-				return fmt.Errorf("compose: pod %s: container %s mounts unknown volume %s", p.Name, ctr.Name, m.Name)
-			}
-			for _, x := range mnt {
-				x.Target = joinTarget(m.MountPath, x.Target)
-				x.ReadOnly = x.ReadOnly || m.ReadOnly
-				s.Volumes = append(s.Volumes, x)
-			}
+		if s.Volumes, err = c.mounts(name, ctr, vols); err != nil {
+			return fmt.Errorf("compose: pod %s: %w", p.Name, err)
 		}
 		if note := meta.GetAnnotations()[k8s.ImageAnnotationPrefix+ctr.Name]; note != "" {
 			s.Labels[k8s.ImageAnnotationPrefix+"image"] = escape(note)
@@ -49,16 +42,61 @@ func (c *converter) pod(p *k8s.Pod) error {
 		if name == lead {
 			c.leadService(s, p, meta.GetAnnotations())
 		} else {
-			s.NetworkMode = "service:" + lead
-			s.Ipc = "service:" + lead
-			if ps := tmpl.Spec.ShareProcessNamespace; ps != nil && *ps {
-				s.Pid = "service:" + lead
-			}
-			s.DependsOn = []string{lead}
+			c.member(s, lead, sharesPID(p))
 		}
 		c.project.Services[name] = s
 	}
 	return nil
+}
+
+// mounts converts a container's volume mounts.
+func (c *converter) mounts(service string, ctr corev1.Container, vols map[string][]Mount) ([]Mount, error) {
+	var out []Mount
+	for _, m := range ctr.VolumeMounts {
+		mnt, ok := vols[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("container %s mounts unknown volume %s", ctr.Name, m.Name)
+		}
+		for _, x := range mnt {
+			x.Target = joinTarget(m.MountPath, x.Target)
+			x.ReadOnly = x.ReadOnly || m.ReadOnly
+			if c.flavor == PodmanCompose10 && strings.Contains(x.Source+x.Target, ":") {
+				c.notes = append(c.notes, fmt.Sprintf("service %s mounts %q at %q: 1.0.3 passes mounts as -v SRC:DST, which cannot carry a ':' in a path", service, x.Source, x.Target))
+			}
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// member joins a container that is not its pod's lead to the lead's
+// namespaces (Flavor Spec), or only orders it after the lead
+// (PodmanCompose10, which cannot join namespaces).
+func (c *converter) member(s *Service, lead string, pid bool) {
+	s.DependsOn = []string{lead}
+	if c.flavor == PodmanCompose10 {
+		s.Networks = ServiceNetworks{NetworkName: nil}
+		return
+	}
+	s.NetworkMode = "service:" + lead
+	s.Ipc = "service:" + lead
+	if pid {
+		s.Pid = "container:" + lead
+	}
+}
+
+func sharesPID(p *k8s.Pod) bool {
+	ps := p.Template().Spec.ShareProcessNamespace
+	return ps != nil && *ps
+}
+
+// podServices lists the service names of a pod's containers.
+func (c *converter) podServices(p *k8s.Pod) []string {
+	var out []string
+	for _, ctr := range p.Template().Spec.Containers {
+		out = append(out, c.service[[2]string{p.Name, ctr.Name}])
+	}
+	return out
 }
 
 // leadService gives the lead container the pod's network identity: the
@@ -77,7 +115,16 @@ func (c *converter) leadService(s *Service, p *k8s.Pod, ann map[string]string) {
 			s.Ports = append(s.Ports, Port{Target: port.TargetPort.IntVal, Published: strconv.Itoa(int(port.Port)), Protocol: strings.ToLower(string(port.Protocol))})
 		}
 	}
-	s.Networks = map[string]*ServiceNetwork{NetworkName: {Aliases: aliases}}
+	if sharesPID(p) && len(p.Template().Spec.Containers) > 1 && c.flavor == Spec {
+		// The others join its process namespace by this name (see Spec).
+		s.ContainerName = c.lead[p.Name]
+	}
+	s.Networks = ServiceNetworks{NetworkName: {Aliases: aliases}}
+	if c.flavor == PodmanCompose10 && len(aliases) > 0 {
+		s.Networks = ServiceNetworks{NetworkName: nil}
+		c.notes = append(c.notes, fmt.Sprintf("service %s is reached by the name %s only: 1.0.3 gives no network aliases, so clients that use %s must be pointed at %s",
+			c.lead[p.Name], c.lead[p.Name], strings.Join(aliases, ", "), c.lead[p.Name]))
+	}
 	for _, dep := range p.DependsOn {
 		s.DependsOn = append(s.DependsOn, c.lead[dep])
 	}
@@ -139,6 +186,9 @@ func (c *converter) configMounts(src *corev1.ConfigMapVolumeSource) ([]Mount, er
 		data := []byte(cm.Data[item.Key])
 		if b, ok := cm.BinaryData[item.Key]; ok {
 			data = b
+		} else if moved := c.loop.rewrite(cm.Data[item.Key]); moved != cm.Data[item.Key] {
+			// The other flavor's copy keeps the original addresses.
+			file, data = path.Join(PodmanCompose10Config, cm.Name, item.Key), []byte(moved)
 		}
 		c.configs[file] = data
 		out = append(out, Mount{Type: "bind", Source: "./" + file, Target: item.Path, ReadOnly: true})
@@ -159,7 +209,7 @@ func (c *converter) environment(env []corev1.EnvVar) map[string]string {
 			out[e.Name] = "${" + e.Name + "}"
 			c.env[e.Name] = true
 		default:
-			out[e.Name] = escape(e.Value)
+			out[e.Name] = escape(c.loop.rewrite(e.Value))
 		}
 	}
 	return out
