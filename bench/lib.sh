@@ -8,6 +8,7 @@
 #   BENCH_LOAD_MAX    wait before each run while the 1-minute load is above this (default: nproc)
 #   BENCH_LOAD_WAIT   longest such wait, seconds (default 60; 0 in smoke mode)
 #   BENCH_KEEP_TRACES=1  keep the traces the recorder wrote (in BENCH_OUT)
+#   BENCH_RECORD_ARGS   extra arguments for `decompose record` (e.g. --cpuprofile FILE)
 #   BENCH_FOREIGN_WAIT  longest wait for other recorders on the host to go away, seconds (default 120; 0 in smoke mode)
 set -euo pipefail
 
@@ -132,7 +133,8 @@ rec_start() {
 	local tr=$1
 	shift
 	rm -f "$tr"
-	"$DECOMPOSE" record -o "$tr" "$@" >"$tr.out" 2>"$tr.err" &
+	# shellcheck disable=SC2086 # BENCH_RECORD_ARGS is split on purpose
+	"$DECOMPOSE" record -o "$tr" ${BENCH_RECORD_ARGS:-} "$@" >"$tr.out" 2>"$tr.err" &
 	REC_PID=$!
 	local end=$((SECONDS + 180))
 	while ! grep -q '^recording into' "$tr.err" 2>/dev/null; do

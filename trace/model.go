@@ -106,9 +106,12 @@ func (k ResourceKind) Valid() bool {
 //   - unix: Ino of the listening or first-seen socket, Path (bound name,
 //     "@name" for the abstract namespace, "" for socketpairs).
 //   - tcp, udp: Src is the client (connecting or sending) endpoint, Dst the
-//     server (listening or receiving) endpoint, both "ip:port". A listener
-//     has Listen set and an empty Src. The same connection recorded on two
-//     hosts has the same Src and Dst, which is how traces are joined.
+//     server (listening or receiving) endpoint, both "ip:port". For TCP, Src
+//     has port 0: one resource holds every connection from that client
+//     address to Dst (traces of schema 1 written before this rule name each
+//     connection by its ephemeral port; both read the same). A listener has
+//     Listen set and an empty Src. The same connections recorded on two
+//     hosts have the same Src and Dst, which is how traces are joined.
 //   - sysvshm: Key and Ino (shmid).
 type Resource struct {
 	ID     ResourceID

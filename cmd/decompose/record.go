@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 
 func newRecordCommand(stdout, stderr io.Writer) *cobra.Command {
 	var opts record.Options
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "record -o FILE [--duration D] [--pid PID | --cgroup PATH | -- COMMAND ARGS...]",
 		Short: "Record with eBPF which processes share files, pipes, sockets, memory and signals (root)",
@@ -36,6 +38,13 @@ capabilities CAP_BPF and CAP_PERFMON.`,
 				return usageError{fmt.Errorf("unexpected argument %q: put the command to record after --", args[0])}
 			}
 			opts.Command = args
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runRecord(cmd, opts, stdout, stderr)
 		},
 	}
@@ -43,6 +52,9 @@ capabilities CAP_BPF and CAP_PERFMON.`,
 	cmd.Flags().DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 30s, 10m); default: until Ctrl-C")
 	cmd.Flags().IntVar(&opts.PID, "pid", 0, "record this process and its descendants, present and future")
 	cmd.Flags().StringVar(&opts.Cgroup, "cgroup", "", "record the processes of this cgroup v2 directory and below")
+	// For bench/ and whoever profiles the recorder's user-space side.
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the recorder to this file")
+	cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -78,6 +90,20 @@ func runRecord(cmd *cobra.Command, opts record.Options, stdout, stderr io.Writer
 		return fmt.Errorf("the recorded command %s exited with status %d (the trace is complete)", opts.Command[0], sum.CommandExit)
 	}
 	return nil
+}
+
+// startCPUProfile starts a Go CPU profile into path; stop ends and
+// closes it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // progressWriter rewrites one status line in place on a terminal and passes

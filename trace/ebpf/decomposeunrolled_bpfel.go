@@ -74,6 +74,9 @@ type decomposeUnrolledFileEv struct {
 	PeerSunLen uint16
 	KsunLen    uint16
 	PathLen    uint32
+	Kino       uint64
+	Kgen       uint32
+	Kpad       uint32
 	Sun        [108]int8
 	PeerSun    [108]int8
 	Ksun       [108]int8
@@ -110,6 +113,13 @@ type decomposeUnrolledIoVal struct {
 	Listens   uint64
 	FirstWhat uint32
 	Pad       uint32
+}
+
+type decomposeUnrolledListenKey struct {
+	_     structs.HostLayout
+	Netns uint32
+	Port  uint16
+	Pad   uint16
 }
 
 type decomposeUnrolledPathopEv struct {
@@ -166,6 +176,7 @@ const (
 	decomposeUnrolledMapCgroupFilter       = "cgroup_filter"
 	decomposeUnrolledMapEvents             = "events"
 	decomposeUnrolledMapIo                 = "io"
+	decomposeUnrolledMapListeners          = "listeners"
 	decomposeUnrolledMapScratch            = "scratch"
 	decomposeUnrolledMapStats              = "stats"
 	decomposeUnrolledMapTraced             = "traced"
@@ -218,9 +229,12 @@ const (
 	decomposeUnrolledVarFileEv             = "_file_ev"
 	decomposeUnrolledVarIoKey              = "_io_key"
 	decomposeUnrolledVarIoVal              = "_io_val"
+	decomposeUnrolledVarListenKey          = "_listen_key"
 	decomposeUnrolledVarPathopEv           = "_pathop_ev"
 	decomposeUnrolledVarShmatEv            = "_shmat_ev"
 	decomposeUnrolledVarSignalEv           = "_signal_ev"
+	decomposeUnrolledVarEphemeralHi        = "ephemeral_hi"
+	decomposeUnrolledVarEphemeralLo        = "ephemeral_lo"
 	decomposeUnrolledVarFilterMode         = "filter_mode"
 	decomposeUnrolledVarSelfTgid           = "self_tgid"
 )
@@ -321,6 +335,7 @@ type decomposeUnrolledMapSpecs struct {
 	CgroupFilter *ebpf.MapSpec `ebpf:"cgroup_filter"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	Io           *ebpf.MapSpec `ebpf:"io"`
+	Listeners    *ebpf.MapSpec `ebpf:"listeners"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
 	Traced       *ebpf.MapSpec `ebpf:"traced"`
@@ -330,15 +345,18 @@ type decomposeUnrolledMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type decomposeUnrolledVariableSpecs struct {
-	ExecEv     *ebpf.VariableSpec `ebpf:"_exec_ev"`
-	FileEv     *ebpf.VariableSpec `ebpf:"_file_ev"`
-	IoKey      *ebpf.VariableSpec `ebpf:"_io_key"`
-	IoVal      *ebpf.VariableSpec `ebpf:"_io_val"`
-	PathopEv   *ebpf.VariableSpec `ebpf:"_pathop_ev"`
-	ShmatEv    *ebpf.VariableSpec `ebpf:"_shmat_ev"`
-	SignalEv   *ebpf.VariableSpec `ebpf:"_signal_ev"`
-	FilterMode *ebpf.VariableSpec `ebpf:"filter_mode"`
-	SelfTgid   *ebpf.VariableSpec `ebpf:"self_tgid"`
+	ExecEv      *ebpf.VariableSpec `ebpf:"_exec_ev"`
+	FileEv      *ebpf.VariableSpec `ebpf:"_file_ev"`
+	IoKey       *ebpf.VariableSpec `ebpf:"_io_key"`
+	IoVal       *ebpf.VariableSpec `ebpf:"_io_val"`
+	ListenKey   *ebpf.VariableSpec `ebpf:"_listen_key"`
+	PathopEv    *ebpf.VariableSpec `ebpf:"_pathop_ev"`
+	ShmatEv     *ebpf.VariableSpec `ebpf:"_shmat_ev"`
+	SignalEv    *ebpf.VariableSpec `ebpf:"_signal_ev"`
+	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
+	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
+	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
+	SelfTgid    *ebpf.VariableSpec `ebpf:"self_tgid"`
 }
 
 // decomposeUnrolledObjects contains all objects after they have been loaded into the kernel.
@@ -364,6 +382,7 @@ type decomposeUnrolledMaps struct {
 	CgroupFilter *ebpf.Map `ebpf:"cgroup_filter"`
 	Events       *ebpf.Map `ebpf:"events"`
 	Io           *ebpf.Map `ebpf:"io"`
+	Listeners    *ebpf.Map `ebpf:"listeners"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	Stats        *ebpf.Map `ebpf:"stats"`
 	Traced       *ebpf.Map `ebpf:"traced"`
@@ -374,6 +393,7 @@ func (m *decomposeUnrolledMaps) Close() error {
 		m.CgroupFilter,
 		m.Events,
 		m.Io,
+		m.Listeners,
 		m.Scratch,
 		m.Stats,
 		m.Traced,
@@ -384,15 +404,18 @@ func (m *decomposeUnrolledMaps) Close() error {
 //
 // It can be passed to loadDecomposeUnrolledObjects or ebpf.CollectionSpec.LoadAndAssign.
 type decomposeUnrolledVariables struct {
-	ExecEv     *ebpf.Variable `ebpf:"_exec_ev"`
-	FileEv     *ebpf.Variable `ebpf:"_file_ev"`
-	IoKey      *ebpf.Variable `ebpf:"_io_key"`
-	IoVal      *ebpf.Variable `ebpf:"_io_val"`
-	PathopEv   *ebpf.Variable `ebpf:"_pathop_ev"`
-	ShmatEv    *ebpf.Variable `ebpf:"_shmat_ev"`
-	SignalEv   *ebpf.Variable `ebpf:"_signal_ev"`
-	FilterMode *ebpf.Variable `ebpf:"filter_mode"`
-	SelfTgid   *ebpf.Variable `ebpf:"self_tgid"`
+	ExecEv      *ebpf.Variable `ebpf:"_exec_ev"`
+	FileEv      *ebpf.Variable `ebpf:"_file_ev"`
+	IoKey       *ebpf.Variable `ebpf:"_io_key"`
+	IoVal       *ebpf.Variable `ebpf:"_io_val"`
+	ListenKey   *ebpf.Variable `ebpf:"_listen_key"`
+	PathopEv    *ebpf.Variable `ebpf:"_pathop_ev"`
+	ShmatEv     *ebpf.Variable `ebpf:"_shmat_ev"`
+	SignalEv    *ebpf.Variable `ebpf:"_signal_ev"`
+	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
+	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
+	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`
+	SelfTgid    *ebpf.Variable `ebpf:"self_tgid"`
 }
 
 // decomposeUnrolledPrograms contains all programs after they have been loaded into the kernel.

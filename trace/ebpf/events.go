@@ -387,6 +387,9 @@ func fileOf(e *decomposeFileEv) *File {
 		ParentIno: e.ParentIno, Magic: e.Magic,
 		Key: IOKey{Tgid: e.H.Tgid, Dev: e.Dev, Ino: e.Ino, Start: e.H.Start, Gen: e.Gen,
 			Family: e.Kfamily, Port: e.Kport, Addr: e.Kaddr}}
+	if e.Kgen == KeyGenTCPAggregate {
+		f.Key.Dev, f.Key.Ino, f.Key.Gen = 0, e.Kino, e.Kgen
+	}
 	if e.Mode&sIFMT != sIFSOCK {
 		if e.PathLen > 0 {
 			f.Path = joinPath(e.Path[:], e.PathLen)
@@ -459,8 +462,25 @@ func eachRecord(b []byte, size int, fn func(any)) error {
 	return nil
 }
 
-// IOKey names one (process, inode[, datagram peer]) counter.
+// IOKey names one (process, inode[, datagram peer]) counter, or one
+// (process, TCP client address, server endpoint) counter when Gen is
+// KeyGenTCPAggregate.
 type IOKey = decomposeIoKey
+
+// KeyGenTCPAggregate marks the counter of every connection of one process
+// between one client address and one server endpoint (Family, Port and Addr;
+// Ino holds the client address folded to 64 bits, Dev is 0). The record that
+// describes it is the socket of the first such connection.
+const KeyGenTCPAggregate = 0xfffffffe
+
+// TCPAggregate reports whether k counts a TCP connection aggregate, and
+// its server endpoint.
+func (k *IOKey) TCPAggregate() (server netip.AddrPort, ok bool) {
+	if k.Gen != KeyGenTCPAggregate || k.Dev != 0 {
+		return netip.AddrPort{}, false
+	}
+	return addrPort(k.Family, k.Addr, k.Port), true
+}
 
 // IOVal holds the totals of one counter since First (its incarnation).
 // FirstWhat holds the kind of the operation that created it (WhatRead or

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
@@ -42,8 +44,9 @@ type Config struct {
 	IOEntries uint32
 	// RingBytes is the ring buffer size (a power of two); 0 means 8 MiB.
 	RingBytes uint32
-	// Unrolled loads the programs built for kernels without the bpf_loop
-	// helper (before 5.17), which New otherwise picks only on such kernels.
+	// Unrolled loads the programs built for older kernels: without the
+	// bpf_loop helper (before 5.17) or the bpf_rdonly_cast kfunc (before
+	// 6.2), which New otherwise picks only on such kernels.
 	Unrolled bool
 }
 
@@ -67,8 +70,8 @@ type Tracer struct {
 	cgroupFD *os.File
 	// MountedTracefs is true when New mounted tracefs itself.
 	MountedTracefs bool
-	// Unrolled is true when the kernel lacks bpf_loop and the programs
-	// for older kernels were loaded.
+	// Unrolled is true when the kernel lacks bpf_loop or bpf_rdonly_cast
+	// and the programs for older kernels were loaded.
 	Unrolled bool
 
 	mu     sync.Mutex
@@ -136,7 +139,7 @@ func New(cfg Config) (*Tracer, error) {
 // program the verifier refuses costs only its hook.
 func (t *Tracer) load() error {
 	load := loadDecompose
-	if t.cfg.Unrolled || features.HaveProgramHelper(ebpf.TracePoint, asm.FnLoop) != nil {
+	if t.cfg.Unrolled || features.HaveProgramHelper(ebpf.TracePoint, asm.FnLoop) != nil || !haveKfunc("bpf_rdonly_cast") {
 		load, t.Unrolled = loadDecomposeUnrolled, true
 	}
 	spec, err := load()
@@ -149,6 +152,13 @@ func (t *Tracer) load() error {
 	}
 	if err := spec.Variables["filter_mode"].Set(uint32(t.cfg.Filter)); err != nil {
 		return fmt.Errorf("set filter_mode: %w", err)
+	}
+	lo, hi := ephemeralPorts()
+	if err := spec.Variables["ephemeral_lo"].Set(lo); err != nil {
+		return fmt.Errorf("set ephemeral_lo: %w", err)
+	}
+	if err := spec.Variables["ephemeral_hi"].Set(hi); err != nil {
+		return fmt.Errorf("set ephemeral_hi: %w", err)
 	}
 	if err := bakeVariables(spec); err != nil {
 		return err
@@ -282,6 +292,43 @@ func (t *Tracer) Track(pid uint32) error {
 	return nil
 }
 
+// NoteListener tells the programs that port is listened on (TCP) in the
+// network namespace with inode netns, for a listener that predates the
+// recording: it tells the server end of that port's connections.
+func (t *Tracer) NoteListener(netns uint32, port uint16) error {
+	k := decomposeListenKey{Netns: netns, Port: port}
+	if err := t.maps.Maps["listeners"].Put(&k, uint8(1)); err != nil {
+		return fmt.Errorf("note listener on port %d: %w", port, err)
+	}
+	return nil
+}
+
+// ephemeralPorts reads net.ipv4.ip_local_port_range, or returns Linux's
+// default range when it cannot.
+func ephemeralPorts() (lo, hi uint16) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if lo, hi, ok := parsePortRange(string(b)); ok {
+			return lo, hi
+		}
+	}
+	return 32768, 60999
+}
+
+// parsePortRange parses "LO\tHI\n"; ok is false unless 0 < LO <= HI.
+func parsePortRange(s string) (lo, hi uint16, ok bool) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return 0, 0, false
+	}
+	l, err1 := strconv.ParseUint(f[0], 10, 16)
+	h, err2 := strconv.ParseUint(f[1], 10, 16)
+	if err1 != nil || err2 != nil || l == 0 || l > h {
+		return 0, 0, false
+	}
+	return uint16(l), uint16(h), true
+}
+
 // Detach removes every hook so no new event is produced; maps stay readable
 // so the caller can drain what is left. Safe to call more than once.
 // The links are closed concurrently: each close waits for an RCU grace
@@ -402,4 +449,16 @@ func bakeVariables(spec *ebpf.CollectionSpec) error {
 	}
 	spec.Variables = nil
 	return nil
+}
+
+// haveKfunc reports whether the running kernel's BTF declares the kfunc
+// name. The hot-path programs call bpf_rdonly_cast; a kernel without it
+// would refuse every one of them.
+func haveKfunc(name string) bool {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return false
+	}
+	var fn *btf.Func
+	return spec.TypeByName(name, &fn) == nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/decompose-dev/decompose/trace/ebpf"
 )
 
 // netTables is what /proc/net says is open in the recorder's network
@@ -36,6 +38,9 @@ func readNetTables() netTables {
 			case st != tcpTimeWait && st != tcpClose:
 				t.tcp[local.String()+"->"+remote.String()] = true
 				t.tcp[remote.String()+"->"+local.String()] = true
+				// connection aggregates: client address, port 0 (see classifyInet)
+				t.tcp[anyPort(local).String()+"->"+remote.String()] = true
+				t.tcp[anyPort(remote).String()+"->"+local.String()] = true
 			}
 		})
 	}
@@ -52,6 +57,27 @@ func readNetTables() netTables {
 		t.socks[ino] = true
 	})
 	return t
+}
+
+// anyPort is ap with port 0: the client end of a connection aggregate.
+func anyPort(ap netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(ap.Addr(), 0) }
+
+// noteListeners tells the tracer which TCP ports of the recorder's network
+// namespace were listened on before it started, so that connections to
+// them are counted per client address and server endpoint from the first
+// byte (see ebpf.KeyGenTCPAggregate). Listeners it cannot see here (other
+// namespaces) are learnt when they listen again, and until then the
+// ephemeral port range tells the ends apart.
+func noteListeners(tr *ebpf.Tracer) {
+	ns := uint32(selfNetNS())
+	for _, f := range []string{"tcp", "tcp6"} {
+		b, _ := os.ReadFile(procRoot + "/net/" + f)
+		parseInetTable(b, func(local, _ netip.AddrPort, st int, _ uint64) {
+			if st == tcpListen {
+				tr.NoteListener(ns, local.Port()) // best effort: a full map only costs aggregation
+			}
+		})
+	}
 }
 
 // parseInetTable calls fn for every well-formed line of /proc/net/tcp,

@@ -279,6 +279,7 @@ func (r *session) run(ctx context.Context) error {
 			r.st.dropped["counter delete error"]++
 		}
 	}
+	noteListeners(tr)
 	if err := tr.Snapshot(r.handle); err != nil {
 		r.st.dropped["snapshot failed: "+err.Error()]++
 	}

@@ -389,6 +389,38 @@ func TestTCPLoopback(t *testing.T) {
 	}
 }
 
+// TestTCPConnectionsAggregate makes 300 connections, one after the other,
+// from one client to one server (a proxy that connects per request): they
+// are one resource, client address with port 0 to the server endpoint, with
+// every connect, accept and byte counted, whether the server's port is told
+// apart by its listen (seen in the kernel) or not.
+func TestTCPConnectionsAggregate(t *testing.T) {
+	const n = 300
+	port := filepath.Join(t.TempDir(), "port")
+	tr := runCommand(t, fmt.Sprintf("%[1]s tcp-server %[2]s %[3]d & while [ ! -e %[2]s ]; do sleep 0.01; done; %[1]s tcp-client $(cat %[2]s) %[3]d; wait",
+		helperBin, port, n))
+	b, _ := os.ReadFile(port)
+	srvAddr := string(b)
+	conns := resources(tr, trace.KindTCP, func(r trace.Resource) bool { return r.Dst == srvAddr && !r.Listen })
+	if len(conns) != 1 {
+		t.Fatalf("want the %d connections to %s as one resource, got %d: %v", n, srvAddr, len(conns), conns)
+	}
+	dumpResource(t, tr, conns[0])
+	if conns[0].Src != "127.0.0.1:0" {
+		t.Errorf("src %q, want the client address with port 0", conns[0].Src)
+	}
+	cli, _ := procByArg(tr, "tcp-client")
+	srv, _ := procByArg(tr, "tcp-server")
+	acc := accessesOf(tr, conns[0].ID)
+	c, s := acc[cli.ID], acc[srv.ID]
+	if c.Connects != n || s.Accepts != n {
+		t.Errorf("connects %d, accepts %d; want %d each", c.Connects, s.Accepts, n)
+	}
+	if c.WriteBytes != n*1000 || c.ReadBytes != n*500 || s.ReadBytes != n*1000 || s.WriteBytes != n*500 {
+		t.Errorf("client wrote %d read %d, server read %d wrote %d; want %d and %d", c.WriteBytes, c.ReadBytes, s.ReadBytes, s.WriteBytes, n*1000, n*500)
+	}
+}
+
 func TestUDPLoopback(t *testing.T) {
 	port := filepath.Join(t.TempDir(), "port")
 	tr := runCommand(t, fmt.Sprintf("%s udp-server %s & while [ ! -e %s ]; do sleep 0.01; done; %s udp-client $(cat %s); wait",

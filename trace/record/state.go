@@ -452,7 +452,12 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 		}
 	}
 	var client, server netip.AddrPort
+	agg, isAgg := f.Key.TCPAggregate()
 	switch {
+	case isAgg && kind == trace.KindTCP && remote == agg:
+		client, server = local, remote // the kernel found our peer's end serving
+	case isAgg && kind == trace.KindTCP:
+		client, server = remote, local
 	case f.Reason == ebpf.ReasonAccept:
 		client, server = remote, local
 	case f.Reason == ebpf.ReasonConnect:
@@ -473,6 +478,13 @@ func (s *state) classifyInet(f *ebpf.File, v *ebpf.IOVal) (string, trace.Resourc
 		client, server = local, remote
 	default:
 		client, server = remote, local
+	}
+	if kind == trace.KindTCP {
+		// Every connection from one client address to one server endpoint
+		// is one resource: a client that connects per request would
+		// otherwise make a resource per ephemeral port. The kernel counts
+		// them under one key already (ebpf.KeyGenTCPAggregate).
+		client = anyPort(client)
 	}
 	if kind == trace.KindUDP {
 		// both directions of one exchange are one resource

@@ -55,20 +55,104 @@ struct signal_ev _signal_ev = {};
 struct shmat_ev _shmat_ev = {};
 struct io_key _io_key = {};
 struct io_val _io_val = {};
+struct listen_key _listen_key = {};
 
-/* key_of fills the inode part of k; false when f is not worth counting. */
+/* key_of fills the inode part of k; false when f is not worth counting. f
+ * must be a BTF pointer (see FAST_READ). */
 static __always_inline bool key_of(struct file *f, struct io_key *k, __u32 *mode)
 {
-	struct inode *in = BPF_CORE_READ(f, f_inode);
-	struct super_block *sb = BPF_CORE_READ(in, i_sb);
+	struct inode *in = FAST_READ(f, f_inode);
+	struct super_block *sb = FAST_READ(in, i_sb);
 
-	*mode = BPF_CORE_READ(in, i_mode);
-	if (!interesting(*mode, BPF_CORE_READ(sb, s_magic)))
+	*mode = FAST_READ(in, i_mode);
+	if (!interesting(*mode, FAST_READ(sb, s_magic)))
 		return false;
-	k->dev = BPF_CORE_READ(sb, s_dev);
-	k->ino = BPF_CORE_READ(in, i_ino);
-	k->gen = BPF_CORE_READ(in, i_generation);
+	k->dev = FAST_READ(sb, s_dev);
+	k->ino = FAST_READ(in, i_ino);
+	k->gen = FAST_READ(in, i_generation);
 	return true;
+}
+
+#define TCP_LISTEN 10
+
+static __always_inline bool is_listener(__u32 netns, __u16 port)
+{
+	struct listen_key lk = {.netns = netns, .port = port};
+	return bpf_map_lookup_elem(&listeners, &lk) != NULL;
+}
+
+static __always_inline bool ephemeral(__u16 port)
+{
+	return port >= ephemeral_lo && port <= ephemeral_hi;
+}
+
+/* tcp_aggregate turns k, the key of a connected TCP socket, into the key of
+ * its connection aggregate (see KEY_GEN_TCP_AGG) when it can tell the
+ * server end: the end whose port is listened on in the socket's network
+ * namespace, else the fixed port of an ephemeral/fixed pair. Otherwise k
+ * keeps naming the socket. f must be a BTF pointer to a socket's file. */
+static __always_inline void tcp_aggregate(struct file *f, struct io_key *k)
+{
+	struct socket *sock = fast_socket(FAST_READ(f, private_data));
+	struct sock *sk = FAST_READ(sock, sk);
+	__u16 fam, lport, rport;
+	__u32 netns;
+	bool server;
+
+	if (!sk || FAST_READ(sock, type) != 1 /* SOCK_STREAM */)
+		return;
+	fam = FAST_READ(sk, __sk_common.skc_family);
+	if ((fam != AF_INET && fam != AF_INET6) || FAST_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+		return;
+	lport = FAST_READ(sk, __sk_common.skc_num);
+	rport = bpf_ntohs(FAST_READ(sk, __sk_common.skc_dport));
+	if (!lport || !rport)
+		return;
+	netns = FAST_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (is_listener(netns, lport))
+		server = true;
+	else if (is_listener(netns, rport))
+		server = false;
+	else if (ephemeral(lport) != ephemeral(rport))
+		server = ephemeral(rport);
+	else
+		return;
+
+	__u8 laddr[16] = {}, raddr[16] = {};
+	if (fam == AF_INET) {
+		__u32 l = FAST_READ(sk, __sk_common.skc_rcv_saddr), r = FAST_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(laddr, &l, 4);
+		__builtin_memcpy(raddr, &r, 4);
+	} else {
+		bpf_probe_read_kernel(laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	__u8 *client = server ? raddr : laddr, *srv = server ? laddr : raddr;
+	__u64 c0, c1;
+	__builtin_memcpy(&c0, client, 8);
+	__builtin_memcpy(&c1, client + 8, 8);
+	k->dev = 0;
+	k->gen = KEY_GEN_TCP_AGG;
+	k->ino = c0 ^ c1;
+	k->family = fam;
+	k->port = server ? lport : rport;
+	__builtin_memcpy(k->addr, srv, 16);
+}
+
+/* note_listener remembers the port of a listening TCP socket. */
+static __always_inline void note_listener(struct file *f)
+{
+	struct socket *sock = fast_socket(FAST_READ(f, private_data));
+	struct sock *sk = FAST_READ(sock, sk);
+	struct listen_key lk = {};
+	__u8 one = 1;
+
+	if (!sk || FAST_READ(sock, type) != 1 /* SOCK_STREAM */)
+		return;
+	lk.netns = FAST_READ(sk, __sk_common.skc_net.net, ns.inum);
+	lk.port = FAST_READ(sk, __sk_common.skc_num);
+	if (lk.port)
+		bpf_map_update_elem(&listeners, &lk, &one, BPF_ANY);
 }
 
 /* account bumps the totals of k and describes f the first time k is seen. */
@@ -179,8 +263,8 @@ static __always_inline bool dgram_addr(struct file *f, struct io_key *k, void *u
 static __always_inline void io_fd(struct task_struct *t, struct io_key *k, long fd, __u32 what, __u64 bytes,
 				  int asrc, struct pt_regs *regs)
 {
-	struct file *f = fd_file(t, fd);
-	char sun[SUN_LEN] = {};
+	struct file *f = cur_fd_file(t, fd);
+	char sun[SUN_LEN];
 	bool has_sun = false;
 	__u32 mode;
 
@@ -189,6 +273,8 @@ static __always_inline void io_fd(struct task_struct *t, struct io_key *k, long 
 	if (asrc != A_NONE && (mode & S_IFMT) == S_IFSOCK) {
 		void *uaddr = NULL;
 		long alen = 0;
+
+		__builtin_memset(sun, 0, sizeof(sun)); /* here: zeroing it costs every read and write */
 
 		if (asrc == A_SENDTO || asrc == A_RECVFROM) {
 			uaddr = (void *)BPF_CORE_READ(regs, r8);
@@ -210,6 +296,8 @@ static __always_inline void io_fd(struct task_struct *t, struct io_key *k, long 
 		}
 		has_sun = dgram_addr(f, k, uaddr, alen, sun);
 	}
+	if (!has_sun && !k->family && (mode & S_IFMT) == S_IFSOCK)
+		tcp_aggregate(f, k);
 	account(f, k, what, bytes, ((__u64)R_IO << 32) | (__u32)fd, 0, has_sun ? sun : NULL);
 }
 
@@ -227,9 +315,9 @@ static __always_inline int io_exit(long ret, __u32 what, int asrc)
 	t = bpf_get_current_task_btf();
 	regs = user_regs(t);
 	k.tgid = tgid;
-	k.start = leader_start(t);
+	k.start = cur_leader_start(t);
 	stat_inc(STAT_IO_OPS);
-	io_fd(t, &k, BPF_CORE_READ(regs, di), what, ret, asrc, regs);
+	io_fd(t, &k, FAST_READ(regs, di), what, ret, asrc, regs);
 	return 0;
 }
 
@@ -271,18 +359,18 @@ static __always_inline int copy_exit(long ret, int in_reg_is_si)
 	t = bpf_get_current_task_btf();
 	regs = user_regs(t);
 	if (in_reg_is_si) { /* sendfile(out, in, ...) */
-		out = BPF_CORE_READ(regs, di);
-		in = BPF_CORE_READ(regs, si);
+		out = FAST_READ(regs, di);
+		in = FAST_READ(regs, si);
 	} else { /* splice/copy_file_range(in, off, out, ...) */
-		in = BPF_CORE_READ(regs, di);
-		out = BPF_CORE_READ(regs, dx);
+		in = FAST_READ(regs, di);
+		out = FAST_READ(regs, dx);
 	}
 	k.tgid = tgid;
-	k.start = leader_start(t);
+	k.start = cur_leader_start(t);
 	stat_inc(STAT_IO_OPS);
 	io_fd(t, &k, in, W_READ, ret, A_NONE, regs);
 	__builtin_memset(&k.dev, 0, sizeof(k) - offsetof(struct io_key, dev));
-	k.start = leader_start(t);
+	k.start = cur_leader_start(t);
 	io_fd(t, &k, out, W_WRITE, ret, A_NONE, regs);
 	return 0;
 }
@@ -307,13 +395,19 @@ static __always_inline int one_fd(long fd, __u32 what, __u32 reason, __u32 flags
 	if (skip_tgid(tgid))
 		return 0;
 	t = bpf_get_current_task_btf();
-	f = fd_file(t, fd);
+	f = cur_fd_file(t, fd);
 	if (!f)
 		return 0;
 	k.tgid = tgid;
-	k.start = leader_start(t);
+	k.start = cur_leader_start(t);
 	if (!key_of(f, &k, &mode))
 		return 0;
+	if ((mode & S_IFMT) == S_IFSOCK) {
+		if (what & W_LISTEN)
+			note_listener(f);
+		else
+			tcp_aggregate(f, &k);
+	}
 	if ((what & W_OPEN) && (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))) {
 		what = W_OPENW;
 		if ((flags & O_CREAT) && ((flags & O_EXCL) || BPF_CORE_READ(f, f_inode, i_size) == 0))
@@ -743,7 +837,7 @@ int snap_vma(struct bpf_iter__task_vma *ctx)
 	if (tgid == self_tgid)
 		return 0;
 	vmf = BPF_CORE_READ(vma, vm_flags);
-	f = BPF_CORE_READ(vma, vm_file);
+	f = FAST_READ(vma, vm_file);
 	if (!(vmf & VM_MAYSHARE) || !f)
 		return 0;
 	in = BPF_CORE_READ(f, f_inode);

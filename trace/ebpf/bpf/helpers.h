@@ -63,6 +63,28 @@ struct {
 	__type(value, __u8);
 } traced SEC(".maps");
 
+/* TCP ports listened on, per network namespace: written by exit_listen and,
+ * for listeners older than the recording, by user space at start. They tell
+ * the server end of a connection from the client end. */
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, __u8);
+} listeners SEC(".maps");
+
+/* The local port range (net.ipv4.ip_local_port_range), set by the loader:
+ * a connection between an ephemeral and a fixed port whose listener is not
+ * known has its client at the ephemeral end. */
+const volatile __u16 ephemeral_lo = 32768;
+const volatile __u16 ephemeral_hi = 60999;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
 	__uint(max_entries, 1);
@@ -123,6 +145,44 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	fds = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+/* The read/write hot path reads kernel memory with plain loads through BTF
+ * pointers (bpf_get_current_task_btf, bpf_task_pt_regs, bpf_rdonly_cast):
+ * the JIT turns each into one guarded move, where a BPF_CORE_READ is a
+ * bpf_probe_read_kernel call (tens of ns each, and the hot path has about
+ * fifteen). The variant for old kernels (WALK_UNROLLED: no bpf_loop before
+ * 5.17, no bpf_rdonly_cast before 6.2) keeps the helper calls. */
+#ifdef WALK_UNROLLED
+#define FAST_READ(src, ...) BPF_CORE_READ(src, __VA_ARGS__)
+#define fast_file(f) (f)
+#define fast_socket(s) (s)
+#else
+#define FAST_READ(src, ...) (___arrow(src, __VA_ARGS__))
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define fast_file(f) ((struct file *)bpf_rdonly_cast((f), bpf_core_type_id_kernel(struct file)))
+#define fast_socket(s) ((struct socket *)bpf_rdonly_cast((s), bpf_core_type_id_kernel(struct socket)))
+#endif
+
+/* cur_fd_file is fd_file for the current task t (from
+ * bpf_get_current_task_btf), with the result usable by FAST_READ. */
+static __always_inline struct file *cur_fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = FAST_READ(t, files, fdt);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= FAST_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &FAST_READ(fdt, fd)[fd]);
+	if (!f)
+		return NULL;
+	return fast_file(f);
+}
+
+/* cur_leader_start is leader_start for the current task t. */
+static __always_inline __u64 cur_leader_start(struct task_struct *t)
+{
+	return FAST_READ(t, group_leader, start_boottime);
 }
 
 /* regs returns the user registers saved at syscall entry: at a per-syscall
@@ -348,6 +408,8 @@ static __noinline int emit_file(struct file *f, struct io_key *k, __u64 reason_f
 	e->fd = (__s32)reason_fd;
 	e->flags = flags;
 	fill_file(e, f);
+	e->kino = k->ino;
+	e->kgen = k->gen;
 	e->kfamily = k->family;
 	e->kport = k->port;
 	__builtin_memcpy(e->kaddr, k->addr, 16);

@@ -116,6 +116,9 @@ struct file_ev {
 	__u16 peer_sun_len;
 	__u16 ksun_len;
 	__u32 path_len;
+	__u64 kino;       /* the counter key's ino and gen: they differ from the */
+	__u32 kgen;       /* file's for a connection aggregate (KEY_GEN_TCP_AGG) */
+	__u32 kpad;
 	char sun[SUN_LEN];
 	char peer_sun[SUN_LEN];
 	char ksun[SUN_LEN];
@@ -149,6 +152,13 @@ struct shmat_ev {
 };
 
 /* Key of the per-(process, inode[, peer address]) counters. */
+/* io_key.gen of a TCP connection aggregate: every connection of one process
+ * between one client address and one server endpoint shares one key, whose
+ * family/port/addr are the server endpoint and ino the client address (IPv4,
+ * or IPv6 folded to 64 bits); dev is 0. Busy clients open a connection per
+ * request: a key per socket would churn the map and the ring buffer. */
+#define KEY_GEN_TCP_AGG 0xfffffffe
+
 struct io_key {
 	__u32 tgid;
 	__u32 dev;

@@ -33,9 +33,9 @@ func main() {
 	case "socketpair-child":
 		err = socketpairChild()
 	case "tcp-server":
-		err = tcpServer(a[0])
+		err = tcpServer(a[0], count(a, 1))
 	case "tcp-client":
-		err = tcpClient(a[0])
+		err = tcpClient(a[0], count(a, 1))
 	case "udp-server":
 		err = udpServer(a[0])
 	case "udp-client":
@@ -154,7 +154,21 @@ func socketpairChild() error {
 	return serve(c, 1000, 500)
 }
 
-func tcpServer(portFile string) error {
+// count is the optional number argument a[i], 1 when absent.
+func count(a []string, i int) int {
+	if len(a) <= i {
+		return 1
+	}
+	n, err := strconv.Atoi(a[i])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// tcpServer serves n connections one after the other, each an exchange of
+// 1000 bytes in and 500 out.
+func tcpServer(portFile string, n int) error {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -163,21 +177,35 @@ func tcpServer(portFile string) error {
 	if err := writeReady(portFile, l.Addr().String()); err != nil {
 		return err
 	}
-	c, err := l.Accept()
-	if err != nil {
-		return err
+	for range n {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		err = serve(c, 1000, 500)
+		c.Close()
+		if err != nil {
+			return err
+		}
 	}
-	defer c.Close()
-	return serve(c, 1000, 500)
+	return nil
 }
 
-func tcpClient(addr string) error {
-	c, err := net.Dial("tcp4", addr)
-	if err != nil {
-		return err
+// tcpClient makes n connections to addr, one after the other (as a proxy
+// that connects per request does).
+func tcpClient(addr string, n int) error {
+	for range n {
+		c, err := net.Dial("tcp4", addr)
+		if err != nil {
+			return err
+		}
+		err = exchange(c, 1000, 500)
+		c.Close()
+		if err != nil {
+			return err
+		}
 	}
-	defer c.Close()
-	return exchange(c, 1000, 500)
+	return nil
 }
 
 func udpServer(portFile string) error {
