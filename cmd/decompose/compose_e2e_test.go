@@ -41,14 +41,7 @@ func TestComposeRunsUnderPodmanCompose(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	bin := t.TempDir()
-	if err := legacyshop.Build(ctx, bin); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := legacyshop.NewInstall(filepath.Join(t.TempDir(), "vm"), bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inst := newShopInstall(t, ctx)
 	tracePath := recordInstall(t, ctx, inst)
 	kube, dir := t.TempDir(), filepath.Join(t.TempDir(), "compose")
 	for _, d := range []struct{ format, dir string }{{"k8s", kube}, {"compose", dir}} {
@@ -76,7 +69,7 @@ func TestComposeRunsUnderPodmanCompose(t *testing.T) {
 	// to shop-metrics, sent from a socket shop-app binds to 127.0.0.1 in its
 	// code: without a shared loopback they cannot arrive, whatever address
 	// the file gives, so the run must end on exactly that, and nothing else.
-	load := exec.CommandContext(ctx, filepath.Join(bin, legacyshop.LoadDriver), "-url", url, "-orders", "40", "-timeout", "15s")
+	load := exec.CommandContext(ctx, filepath.Join(inst.BinDir, legacyshop.LoadDriver), "-url", url, "-orders", "40", "-timeout", "15s")
 	b, err := load.CombinedOutput()
 	if want := "shop-load: timeout: 0 orders still spooled, /status counts 0 orders (want >= 40)"; err == nil || strings.TrimSpace(string(b)) != want {
 		t.Fatalf("shop-load through the decomposed app: %v: %s\nwant it to fail only on the lost metrics: %s\n%s", err, b, want, podLogs())

@@ -35,14 +35,7 @@ func TestImagesRunLegacyshopUnderPodman(t *testing.T) {
 	podmanReady(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	bin := t.TempDir()
-	if err := legacyshop.Build(ctx, bin); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := legacyshop.NewInstall(filepath.Join(t.TempDir(), "vm"), bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inst := newShopInstall(t, ctx)
 	tracePath := recordShopLive(t, ctx, inst)
 	mdir, idir := t.TempDir(), t.TempDir()
 	if code, _, errOut := decompose(t, "manifests", "-f", "k8s", "-o", mdir, "--config-content", tracePath); code != 0 {
@@ -67,7 +60,7 @@ func TestImagesRunLegacyshopUnderPodman(t *testing.T) {
 	}
 	url := fmt.Sprintf("http://%s:%d", podIP(t, "shop-web"), inst.Ports.Web)
 	waitHTTP(t, url+"/")
-	load := exec.CommandContext(ctx, filepath.Join(bin, legacyshop.LoadDriver), "-url", url, "-orders", "40", "-timeout", "60s")
+	load := exec.CommandContext(ctx, filepath.Join(inst.BinDir, legacyshop.LoadDriver), "-url", url, "-orders", "40", "-timeout", "60s")
 	if b, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("shop-load through the decomposed app built from observed files: %v: %s\n%s", err, b, podLogs())
 	}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decompose-dev/decompose/fixtures/legacyshop"
 	"github.com/decompose-dev/decompose/trace"
 )
 
@@ -40,19 +39,7 @@ func TestRecorderOnlyReads(t *testing.T) {
 	bin := buildCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	binDir := t.TempDir()
-	if err := legacyshop.Build(ctx, binDir); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := legacyshop.NewInstall(filepath.Join(t.TempDir(), "root"), binDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := inst.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop() })
+	app := startShop(t, ctx)
 
 	dir := t.TempDir()
 	out, log := filepath.Join(dir, "app.trace"), filepath.Join(dir, "strace.log")

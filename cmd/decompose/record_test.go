@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decompose-dev/decompose/fixtures/legacyshop"
 	"github.com/decompose-dev/decompose/trace"
 	"github.com/decompose-dev/decompose/trace/ebpf/ebpftest"
 )
@@ -528,19 +527,7 @@ func testSoak(t *testing.T, bin string) {
 	d := soakDuration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
-	binDir := t.TempDir()
-	if err := legacyshop.Build(ctx, binDir); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := legacyshop.NewInstall(filepath.Join(t.TempDir(), "root"), binDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := inst.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop() })
+	app := startShop(t, ctx)
 	r := startRecorder(t, bin, filepath.Join(t.TempDir(), "soak.trace"), "--pid", strconv.Itoa(app.StartPID()),
 		"--duration", d.String())
 	r.waitStarted(t)
