@@ -159,8 +159,8 @@ func readAll(db *sql.DB) (*Trace, error) {
 }
 
 // scanRows runs q and calls scan for every row, stopping at the first error.
-func scanRows(db *sql.DB, q string, scan func(*sql.Rows) error) error {
-	rows, err := db.Query(q)
+func scanRows(db *sql.DB, q string, scan func(*sql.Rows) error, args ...any) error {
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		return err
 	}
@@ -242,16 +242,58 @@ func readResources(db *sql.DB, t *Trace) error {
 	})
 }
 
+// readAccesses reads the largest table in two halves by process, on two
+// connections at once: the pure-Go SQLite spends most of a read in per-column
+// calls, and the halves keep both cores busy once the other tables are read.
+// The halves fill the two ends of one slice sized by counting first (a
+// count costs no column calls), so the table is held once.
 func readAccesses(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses ORDER BY process_id, resource_id`, func(r *sql.Rows) error {
-		var a Access
-		if err := r.Scan(&a.Process, &a.Resource, &a.Opens, &a.OpensWrite, &a.Reads, &a.ReadBytes, &a.Writes, &a.WriteBytes,
-			&a.Creates, &a.Removes, &a.Renames, &a.SharedMaps, &a.Execs, &a.Connects, &a.Accepts, &a.Listens, &a.FirstNS, &a.LastNS); err != nil {
-			return err
-		}
-		t.Accesses = append(t.Accesses, a)
-		return nil
-	})
+	var maxProcess sql.NullInt64
+	var total, first int
+	if err := db.QueryRow(`SELECT max(process_id), count(*) FROM accesses`).Scan(&maxProcess, &total); err != nil {
+		return err
+	}
+	mid := maxProcess.Int64 / 2
+	if err := db.QueryRow(`SELECT count(*) FROM accesses WHERE process_id <= ?`, mid).Scan(&first); err != nil {
+		return err
+	}
+	first = min(first, total)
+	all := make([]Access, total)
+	// Three-index slices: a half that finds more rows than counted (a trace
+	// still being written) grows into a copy instead of into the other half.
+	halves := [2][]Access{all[:0:first], all[first:first:total]}
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, where := range []string{"process_id <= ?", "process_id > ?"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("reader failed: %v", r)
+				}
+			}()
+			errs[i] = scanRows(db, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses WHERE `+where+` ORDER BY process_id, resource_id`, func(r *sql.Rows) error {
+				var a Access
+				if err := r.Scan(&a.Process, &a.Resource, &a.Opens, &a.OpensWrite, &a.Reads, &a.ReadBytes, &a.Writes, &a.WriteBytes,
+					&a.Creates, &a.Removes, &a.Renames, &a.SharedMaps, &a.Execs, &a.Connects, &a.Accepts, &a.Listens, &a.FirstNS, &a.LastNS); err != nil {
+					return err
+				}
+				halves[i] = append(halves[i], a)
+				return nil
+			}, mid)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return err
+	}
+	if len(halves[0]) == first && len(halves[1]) == total-first {
+		t.Accesses = all // both halves filled their places exactly
+	} else {
+		t.Accesses = append(append(make([]Access, 0, len(halves[0])+len(halves[1])), halves[0]...), halves[1]...)
+	}
+	return nil
 }
 
 func readSignals(db *sql.DB, t *Trace) error {

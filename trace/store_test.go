@@ -58,6 +58,31 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRoundTripManyProcesses reads back accesses of processes on both
+// sides of the split the reader makes (by process id, in two halves), in
+// order, including processes with no accesses at either end.
+func TestRoundTripManyProcesses(t *testing.T) {
+	want := sampleTrace()
+	want.Accesses = nil
+	want.Signals = nil
+	for id := ProcessID(3); id <= 101; id++ {
+		want.Processes = append(want.Processes, Process{ID: id, PID: int32(id) + 100, Exe: "/bin/x", Argv: []string{"x"}})
+		if id%7 == 0 || id == 101 {
+			continue // no accesses
+		}
+		for r := ResourceID(1); r <= 2; r++ {
+			want.Accesses = append(want.Accesses, Access{Process: id, Resource: r, Reads: int64(id), ReadBytes: int64(r)})
+		}
+	}
+	got, err := Open(writeTrace(t, t.TempDir(), want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Accesses, want.Accesses) {
+		t.Fatalf("accesses differ: got %d rows, want %d", len(got.Accesses), len(want.Accesses))
+	}
+}
+
 func TestSameContentSameBytes(t *testing.T) {
 	a, err := os.ReadFile(writeTrace(t, t.TempDir(), sampleTrace()))
 	if err != nil {
