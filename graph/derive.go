@@ -231,7 +231,7 @@ func (e *engine) netCoupling(b *builder, r *sharedResource) {
 		return
 	}
 	bytes := max(sumBytes(clients), sumBytes(servers))
-	b.add(kind, r.res.Dst, r.res.Src+"->"+r.res.Dst, sides, comps(clients), bytes, 1)
+	b.add(kind, r.res.Dst, r.res.Client()+"->"+r.res.Dst, sides, comps(clients), bytes, 1)
 	if !isLoopback(r.res.Dst) && !e.sameHostOnly(sides) {
 		e.remote[r.res.Dst] = true
 	}

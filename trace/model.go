@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 )
 
@@ -125,6 +126,15 @@ type Resource struct {
 	Key    int64
 }
 
+// Client is Src as people read it: the address alone for a TCP aggregate
+// of connections ("10.0.0.5", not "10.0.0.5:0").
+func (r Resource) Client() string {
+	if ap, err := netip.ParseAddrPort(r.Src); err == nil && ap.Port() == 0 {
+		return ap.Addr().String()
+	}
+	return r.Src
+}
+
 // Name is a short human-readable name for the resource.
 func (r Resource) Name() string {
 	switch r.Kind {
@@ -132,7 +142,7 @@ func (r Resource) Name() string {
 		if r.Listen || r.Src == "" {
 			return fmt.Sprintf("%s:%s", r.Kind, r.Dst)
 		}
-		return fmt.Sprintf("%s:%s->%s", r.Kind, r.Src, r.Dst)
+		return fmt.Sprintf("%s:%s->%s", r.Kind, r.Client(), r.Dst)
 	case KindPipe:
 		return fmt.Sprintf("pipe:[%d]", r.Ino)
 	case KindSysVShm:
