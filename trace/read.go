@@ -134,9 +134,26 @@ func readAll(db *sql.DB) (*Trace, error) {
 		{"meta", readMeta}, {"host", readHost}, {"processes", readProcesses}, {"resources", readResources},
 		{"accesses", readAccesses}, {"signals", readSignals}, {"counters", readCounters}, {"blind_spots", readBlindSpots}, {"users", readUsers},
 	}
-	errs := make([]error, len(steps))
-	var wg sync.WaitGroup
+	reads := make([]func() error, len(steps))
 	for i, s := range steps {
+		reads[i] = func() error { return s.read(db, t) }
+	}
+	errs := concurrently(reads...)
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", steps[i].name, err)
+		}
+	}
+	t.Sort()
+	return t, nil
+}
+
+// concurrently runs every fn at once and returns their errors, a panic in
+// one (a malformed file reaching a corner of the SQLite code) as an error.
+func concurrently(fns ...func() error) []error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -145,17 +162,11 @@ func readAll(db *sql.DB) (*Trace, error) {
 					errs[i] = fmt.Errorf("reader failed: %v", r)
 				}
 			}()
-			errs[i] = s.read(db, t)
+			errs[i] = fn()
 		}()
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", steps[i].name, err)
-		}
-	}
-	t.Sort()
-	return t, nil
+	return errs
 }
 
 // scanRows runs q and calls scan for every row, stopping at the first error.
@@ -262,18 +273,10 @@ func readAccesses(db *sql.DB, t *Trace) error {
 	// Three-index slices: a half that finds more rows than counted (a trace
 	// still being written) grows into a copy instead of into the other half.
 	halves := [2][]Access{all[:0:first], all[first:first:total]}
-	var errs [2]error
-	var wg sync.WaitGroup
+	var reads [2]func() error
 	for i, where := range []string{"process_id <= ?", "process_id > ?"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[i] = fmt.Errorf("reader failed: %v", r)
-				}
-			}()
-			errs[i] = scanRows(db, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses WHERE `+where+` ORDER BY process_id, resource_id`, func(r *sql.Rows) error {
+		reads[i] = func() error {
+			return scanRows(db, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses WHERE `+where+` ORDER BY process_id, resource_id`, func(r *sql.Rows) error {
 				var a Access
 				if err := r.Scan(&a.Process, &a.Resource, &a.Opens, &a.OpensWrite, &a.Reads, &a.ReadBytes, &a.Writes, &a.WriteBytes,
 					&a.Creates, &a.Removes, &a.Renames, &a.SharedMaps, &a.Execs, &a.Connects, &a.Accepts, &a.Listens, &a.FirstNS, &a.LastNS); err != nil {
@@ -282,10 +285,9 @@ func readAccesses(db *sql.DB, t *Trace) error {
 				halves[i] = append(halves[i], a)
 				return nil
 			}, mid)
-		}()
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := errors.Join(concurrently(reads[:]...)...); err != nil {
 		return err
 	}
 	if len(halves[0]) == first && len(halves[1]) == total-first {
