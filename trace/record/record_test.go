@@ -477,6 +477,22 @@ func TestSignal(t *testing.T) {
 	}
 }
 
+// TestKernelSignalsHaveNoSender: the SIGALRMs of an interval timer are sent
+// by the kernel in the context of whatever runs on the CPU at that moment
+// (here two busy loops): they are no signal from that process.
+func TestKernelSignalsHaveNoSender(t *testing.T) {
+	tr := runCommand(t, fmt.Sprintf("%[1]s spin 2s & %[1]s spin 2s & %[1]s alarms 20; wait", helperBin))
+	alarmed, ok := procByArg(tr, "alarms")
+	if !ok {
+		t.Fatal("the alarms process is not in the trace")
+	}
+	for _, s := range tr.Signals {
+		if s.Signo == int32(syscall.SIGALRM) || s.Target == alarmed.ID {
+			t.Errorf("signal %+v: a timer's signal recorded as sent by a process", s)
+		}
+	}
+}
+
 func TestShortLivedChild(t *testing.T) {
 	tr := runCommand(t, "sleep 0.005; /bin/true; echo done > /dev/null")
 	shs := procsByExe(tr, "dash")

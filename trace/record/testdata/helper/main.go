@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -56,6 +57,10 @@ func main() {
 		err = unixHoldEnd(os.NewFile(3, "pair"))
 	case "unix-hold-client":
 		err = unixHoldClient(a[0])
+	case "spin":
+		err = spin(a[0])
+	case "alarms":
+		err = alarms(count(a, 0))
 	case "gated-write":
 		err = gatedWrite(a[0], a[1])
 	default:
@@ -449,5 +454,32 @@ func unixHoldClient(path string) error {
 		return err
 	}
 	time.Sleep(60 * time.Second)
+	return nil
+}
+
+// spin keeps a CPU busy for the duration d: whatever the kernel does on
+// that CPU meanwhile (a timer firing) runs in this process's context.
+func spin(d string) error {
+	dur, err := time.ParseDuration(d)
+	if err != nil {
+		return err
+	}
+	for end := time.Now().Add(dur); time.Now().Before(end); {
+	}
+	return nil
+}
+
+// alarms waits for n SIGALRMs of an interval timer (setitimer), which the
+// kernel sends: no process sends them.
+func alarms(n int) error {
+	ch := make(chan os.Signal, n)
+	signal.Notify(ch, syscall.SIGALRM)
+	every := unix.Timeval{Usec: 50_000}
+	if _, err := unix.Setitimer(unix.ItimerReal, unix.Itimerval{Interval: every, Value: every}); err != nil {
+		return err
+	}
+	for range n {
+		<-ch
+	}
 	return nil
 }
