@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/decompose-dev/decompose/graph"
 	"github.com/decompose-dev/decompose/report/images"
 	"github.com/decompose-dev/decompose/report/k8s"
-	"github.com/decompose-dev/decompose/trace"
 )
 
 func newImagesCommand(stdout io.Writer) *cobra.Command {
@@ -71,13 +69,9 @@ func draftImages(flags *analysisFlags, planPath string, paths []string) (*images
 	if err != nil {
 		return nil, err
 	}
-	traces := make([]*trace.Trace, 0, len(paths))
-	for _, p := range paths {
-		t, err := trace.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		traces = append(traces, t)
+	traces, err := openTraces(paths)
+	if err != nil {
+		return nil, err
 	}
 	var plan *graph.Plan
 	if planPath == "" {
@@ -102,15 +96,8 @@ func writeImages(stdout io.Writer, dir string, res *images.Result) error {
 		return err
 	}
 	for _, f := range files {
-		if !filepath.IsLocal(f.Name) {
-			return fmt.Errorf("images: refusing to write %q outside %s", f.Name, dir)
-		}
-		path := filepath.Join(dir, f.Name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("images: create %s: %w: pass -o with a writable directory", filepath.Dir(path), err)
-		}
-		data := f.Data
-		if err := writeOutput(path, nil, func(w io.Writer) error { _, err := io.Copy(w, bytes.NewReader(data)); return err }); err != nil {
+		path, err := writeDraft("images", dir, f.Name, f.Data)
+		if err != nil {
 			return err
 		}
 		if f.Executable {

@@ -169,10 +169,7 @@ func checkShopPods(t *testing.T, inst *legacyshop.Install) {
 	data := mountOf(t, "shop-db-pod-0-shop-db", inst.DataDir)
 	webLogs := mountOf(t, "shop-web-pod-0-shop-app", inst.LogDir)
 	cacheLogs := mountOf(t, "shop-cache-pod-0-shop-cache", inst.LogDir)
-	checks := []struct {
-		what string
-		ok   func() bool
-	}{
+	waitChecks(t, []podCheck{
 		{"orders reached shop-db's volume over the network", func() bool { return lines(filepath.Join(data, "orders.dat"), "") >= 40 }},
 		{"shop-app and shop-web share shop.log", func() bool { return lines(filepath.Join(webLogs, "shop.log"), " shop-app order ") >= 40 }},
 		{"shop-audit logged every order from the FIFO", func() bool { return copied(t, "shop-web-pod-0-shop-audit", inst.AuditLog, " accepted") >= 40 }},
@@ -181,17 +178,7 @@ func checkShopPods(t *testing.T, inst *legacyshop.Install) {
 			_, err := os.Stat(filepath.Join(cacheLogs, "cache.log.1"))
 			return err == nil
 		}},
-	}
-	for _, c := range checks {
-		deadline := time.Now().Add(15 * time.Second)
-		for !c.ok() {
-			if time.Now().After(deadline) {
-				t.Errorf("%s: not seen after 15s\n%s", c.what, podLogs())
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
+	})
 }
 
 // copied counts the lines with substr of a file inside a container.

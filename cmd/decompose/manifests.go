@@ -74,20 +74,27 @@ is readable here, and never for files that look secret.`,
 	return cmd
 }
 
+// writeDraft writes one file of a draft directory atomically at dir/name,
+// creating its parent directories, and returns its path. A name that would
+// land outside dir (from a hostile trace) is refused; what names the
+// command in errors.
+func writeDraft(what, dir, name string, data []byte) (string, error) {
+	if !filepath.IsLocal(name) {
+		return "", fmt.Errorf("%s: refusing to write %q outside %s", what, name, dir)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("%s: create %s: %w: pass -o with a writable directory", what, filepath.Dir(path), err)
+	}
+	return path, writeOutput(path, nil, func(w io.Writer) error { _, err := io.Copy(w, bytes.NewReader(data)); return err })
+}
+
 // writeFiles writes the drafts into dir, each file atomically, and says
 // what it wrote.
 func writeFiles(stdout io.Writer, dir, format string, files []k8s.File) error {
 	var names []string
 	for _, f := range files {
-		if !filepath.IsLocal(f.Name) {
-			return fmt.Errorf("manifests: refusing to write %q outside %s", f.Name, dir)
-		}
-		path := filepath.Join(dir, f.Name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("manifests: create %s: %w: pass -o with a writable directory", filepath.Dir(path), err)
-		}
-		data := f.Data
-		if err := writeOutput(path, nil, func(w io.Writer) error { _, err := io.Copy(w, bytes.NewReader(data)); return err }); err != nil {
+		if _, err := writeDraft("manifests", dir, f.Name, f.Data); err != nil {
 			return err
 		}
 		names = append(names, f.Name)

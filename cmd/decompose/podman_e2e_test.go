@@ -203,6 +203,29 @@ func mountOf(t *testing.T, container, dest string) string {
 	return ""
 }
 
+// podCheck is one piece of work a decomposed application must be seen
+// doing.
+type podCheck struct {
+	what string
+	ok   func() bool
+}
+
+// waitChecks gives each check 15 s to pass and reports, with the pods'
+// logs, every one that does not.
+func waitChecks(t *testing.T, checks []podCheck) {
+	t.Helper()
+	for _, c := range checks {
+		deadline := time.Now().Add(15 * time.Second)
+		for !c.ok() {
+			if time.Now().After(deadline) {
+				t.Errorf("%s: not seen after 15s\n%s", c.what, podLogs())
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
 // containerNamer names the podman container that runs a pod's container.
 type containerNamer func(pod, container string) string
 
@@ -215,10 +238,7 @@ func checkPods(t *testing.T, inst *legacyshop.Install, name containerNamer) {
 	data := mountOf(t, name("shop-db", "shop-db"), inst.DataDir)
 	webLogs := mountOf(t, name("shop-web", "shop-app"), inst.LogDir)
 	cacheLogs := mountOf(t, name("shop-cache", "shop-cache"), inst.LogDir)
-	checks := []struct {
-		what string
-		ok   func() bool
-	}{
+	waitChecks(t, []podCheck{
 		{"orders reached shop-db's volume over the network", func() bool { return lines(filepath.Join(data, "orders.dat"), "") >= 40 }},
 		{"shop-app and shop-web share shop.log", func() bool { return lines(filepath.Join(webLogs, "shop.log"), " shop-app order ") >= 40 }},
 		// audit.log and worker.log are private to their writer's container.
@@ -230,17 +250,7 @@ func checkPods(t *testing.T, inst *legacyshop.Install, name containerNamer) {
 			_, err := os.Stat(filepath.Join(cacheLogs, "cache.log.1"))
 			return err == nil
 		}},
-	}
-	for _, c := range checks {
-		deadline := time.Now().Add(15 * time.Second)
-		for !c.ok() {
-			if time.Now().After(deadline) {
-				t.Errorf("%s: not seen after 15s\n%s", c.what, podLogs())
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
+	})
 }
 
 func lines(path, substr string) int {

@@ -91,6 +91,19 @@ func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	traces, err := openTraces(paths)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := graph.Analyze(traces, opts)
+	if err != nil || f.source == "" {
+		return plan, err
+	}
+	return plan, attachSource(plan, f.source)
+}
+
+// openTraces reads every trace, stopping at the first that cannot be read.
+func openTraces(paths []string) ([]*trace.Trace, error) {
 	traces := make([]*trace.Trace, 0, len(paths))
 	for _, p := range paths {
 		t, err := trace.Open(p)
@@ -99,11 +112,7 @@ func (f *analysisFlags) plan(paths []string) (*graph.Plan, error) {
 		}
 		traces = append(traces, t)
 	}
-	plan, err := graph.Analyze(traces, opts)
-	if err != nil || f.source == "" {
-		return plan, err
-	}
-	return plan, attachSource(plan, f.source)
+	return traces, nil
 }
 
 // attachSource scans the Go code base at dir and points every runtime

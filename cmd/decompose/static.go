@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/decompose-dev/decompose/graph"
-	"github.com/decompose-dev/decompose/trace"
 	"github.com/decompose-dev/decompose/trace/static"
 )
 
@@ -86,13 +85,9 @@ func runStatic(cmd *cobra.Command, f staticFlags, patterns []string) error {
 
 // joinTraces analyzes the recordings and matches their couplings to sites.
 func joinTraces(paths []string, res *static.Result) (*static.JoinReport, error) {
-	traces := make([]*trace.Trace, 0, len(paths))
-	for _, p := range paths {
-		t, err := trace.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		traces = append(traces, t)
+	traces, err := openTraces(paths)
+	if err != nil {
+		return nil, err
 	}
 	plan, err := graph.Analyze(traces, graph.Options{})
 	if err != nil {
