@@ -148,6 +148,25 @@ rec_start() {
 	REC_TRACE=$tr
 }
 
+# rec_cpu_start SECONDS: during a traced run, sample the recorder's own CPU
+# (it shares the machine's cores with the load) for SECONDS in the
+# background; nothing untraced. rec_cpu_wait waits for the sample and
+# rec_cpu_field prints it as a raw-file field (rec_cpu_pct=...), or nothing.
+rec_cpu_start() {
+	: >"$WORK/rec.cpu"
+	REC_CPU_PID=""
+	if [ -n "$REC_PID" ]; then
+		"$BT" procwatch -pid "$REC_PID" -for "$1s" | sed 's/^/rec_/; s/ / rec_/g' >"$WORK/rec.cpu" &
+		REC_CPU_PID=$!
+	fi
+}
+
+rec_cpu_wait() {
+	if [ -n "$REC_CPU_PID" ]; then wait "$REC_CPU_PID"; fi
+}
+
+rec_cpu_field() { cut -d' ' -f1 "$WORK/rec.cpu"; }
+
 # rec_check: die (with what the recorder said) when it is no longer running.
 rec_check() {
 	[ -z "$REC_PID" ] && return 0

@@ -42,21 +42,15 @@ run_arm() { # pair arm
 		prefix=$PGDIR/log-$1-$2-$c
 		f1=$(foreign "${REC_PID:-0}")
 		load=$(load1)
-		# shellcheck disable=SC2086
-		# the recorder's own CPU during a traced run (it shares the 2 cores)
-		: >"$WORK/rec.cpu"
-		pw=""
-		if [ -n "$REC_PID" ]; then
-			"$BT" procwatch -pid "$REC_PID" -for "$((DUR > 1 ? DUR - 1 : 1))s" | sed 's/^/rec_/; s/ / rec_/g' >"$WORK/rec.cpu" &
-			pw=$!
-		fi
+		rec_cpu_start "$((DUR > 1 ? DUR - 1 : 1))"
+		# shellcheck disable=SC2086 # OPTS holds several arguments
 		(cd "$PGDIR" && "${PGB[@]}" ${OPTS[$c]} -c "$CLIENTS" -j 2 -T "$DUR" -l --log-prefix="$prefix" postgres) >"$PGDIR/run.out" 2>&1 ||
 			die "pgbench: $(tail -5 "$PGDIR/run.out")"
-		if [ -n "$pw" ]; then wait "$pw"; fi
+		rec_cpu_wait
 		f2=$(foreign "${REC_PID:-0}")
 		r=$("$BT" pgbench -out "$PGDIR/run.out" -log-prefix "$prefix")
 		rm -f "$prefix".*
-		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(cut -d' ' -f1 "$WORK/rec.cpu")" | tee -a "$RAW" >&2
+		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(rec_cpu_field)" | tee -a "$RAW" >&2
 	done
 }
 

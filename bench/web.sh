@@ -78,18 +78,12 @@ run_arm() { # pair arm
 		: >"$WORK/upstream-access.log"
 		f1=$(foreign "${REC_PID:-0}")
 		load=$(load1)
-		# the recorder's own CPU during a traced run (it shares the 2 cores)
-		: >"$WORK/rec.cpu"
-		pw=""
-		if [ -n "$REC_PID" ]; then
-			"$BT" procwatch -pid "$REC_PID" -for "$((DUR > 1 ? DUR - 1 : 1))s" | sed 's/^/rec_/; s/ / rec_/g' >"$WORK/rec.cpu" &
-			pw=$!
-		fi
+		rec_cpu_start "$((DUR > 1 ? DUR - 1 : 1))"
 		wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -s "$WORK/report.lua" "${URL[$c]}" >"$WORK/wrk.out"
-		if [ -n "$pw" ]; then wait "$pw"; fi
+		rec_cpu_wait
 		f2=$(foreign "${REC_PID:-0}")
 		r=$("$BT" wrk <"$WORK/wrk.out") || die "wrk: $(cat "$WORK/wrk.out")"
-		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(cut -d' ' -f1 "$WORK/rec.cpu")" | tee -a "$RAW" >&2
+		echo "pair=$1 arm=$2 case=$c load=$load foreign=$((f1 > f2 ? f1 : f2)) $r $(rec_cpu_field)" | tee -a "$RAW" >&2
 	done
 }
 
