@@ -75,6 +75,23 @@ static __always_inline bool key_of(struct file *f, struct io_key *k, __u32 *mode
 
 #define TCP_LISTEN 10
 
+/* stream_sock is the struct sock behind f when f is a stream socket, else
+ * NULL. f must be a BTF pointer to a socket's file (see FAST_READ). */
+static __always_inline struct sock *stream_sock(struct file *f)
+{
+	struct socket *sock = fast_socket(FAST_READ(f, private_data));
+
+	if (FAST_READ(sock, type) != SOCK_STREAM)
+		return NULL;
+	return FAST_READ(sock, sk);
+}
+
+/* sock_netns is the inode number of sk's network namespace. */
+static __always_inline __u32 sock_netns(struct sock *sk)
+{
+	return FAST_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 static __always_inline bool is_listener(__u32 netns, __u16 port)
 {
 	struct listen_key lk = {.netns = netns, .port = port};
@@ -93,13 +110,12 @@ static __always_inline bool ephemeral(__u16 port)
  * keeps naming the socket. f must be a BTF pointer to a socket's file. */
 static __always_inline void tcp_aggregate(struct file *f, struct io_key *k)
 {
-	struct socket *sock = fast_socket(FAST_READ(f, private_data));
-	struct sock *sk = FAST_READ(sock, sk);
+	struct sock *sk = stream_sock(f);
 	__u16 fam, lport, rport;
 	__u32 netns;
 	bool server;
 
-	if (!sk || FAST_READ(sock, type) != 1 /* SOCK_STREAM */)
+	if (!sk)
 		return;
 	fam = FAST_READ(sk, __sk_common.skc_family);
 	if ((fam != AF_INET && fam != AF_INET6) || FAST_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
@@ -108,7 +124,7 @@ static __always_inline void tcp_aggregate(struct file *f, struct io_key *k)
 	rport = bpf_ntohs(FAST_READ(sk, __sk_common.skc_dport));
 	if (!lport || !rport)
 		return;
-	netns = FAST_READ(sk, __sk_common.skc_net.net, ns.inum);
+	netns = sock_netns(sk);
 	if (is_listener(netns, lport))
 		server = true;
 	else if (is_listener(netns, rport))
@@ -142,14 +158,13 @@ static __always_inline void tcp_aggregate(struct file *f, struct io_key *k)
 /* note_listener remembers the port of a listening TCP socket. */
 static __always_inline void note_listener(struct file *f)
 {
-	struct socket *sock = fast_socket(FAST_READ(f, private_data));
-	struct sock *sk = FAST_READ(sock, sk);
+	struct sock *sk = stream_sock(f);
 	struct listen_key lk = {};
 	__u8 one = 1;
 
-	if (!sk || FAST_READ(sock, type) != 1 /* SOCK_STREAM */)
+	if (!sk)
 		return;
-	lk.netns = FAST_READ(sk, __sk_common.skc_net.net, ns.inum);
+	lk.netns = sock_netns(sk);
 	lk.port = FAST_READ(sk, __sk_common.skc_num);
 	if (lk.port)
 		bpf_map_update_elem(&listeners, &lk, &one, BPF_ANY);
@@ -561,7 +576,7 @@ static __noinline int emit_pathop(__u32 op, long dfd, const char *uname)
 			struct vfsmount *vm = BPF_CORE_READ(t, fs, pwd.mnt);
 			e->base_len = walk_path(d, vm, e->base);
 		} else {
-			struct file *f = fd_file(t, dfd);
+			struct file *f = cur_fd_file(t, dfd);
 			if (f)
 				e->base_len = walk_file(f, e->base);
 		}

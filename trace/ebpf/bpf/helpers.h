@@ -19,6 +19,7 @@
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 
 #define PIPEFS_MAGIC 0x50495045
@@ -132,21 +133,6 @@ static __always_inline void fill_hdr(struct hdr *h, __u32 type, __u32 tgid, __u6
 	h->ts = bpf_ktime_get_boot_ns();
 }
 
-/* fd_file returns the struct file of fd in t's table, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *t, long fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	struct file **fds;
-	struct file *f = NULL;
-
-	if (fd < 0 || fd >= max)
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
 /* The read/write hot path reads kernel memory with plain loads through BTF
  * pointers (bpf_get_current_task_btf, bpf_task_pt_regs, bpf_rdonly_cast):
  * the JIT turns each into one guarded move, where a BPF_CORE_READ is a
@@ -164,8 +150,9 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define fast_socket(s) ((struct socket *)bpf_rdonly_cast((s), bpf_core_type_id_kernel(struct socket)))
 #endif
 
-/* cur_fd_file is fd_file for the current task t (from
- * bpf_get_current_task_btf), with the result usable by FAST_READ. */
+/* cur_fd_file returns the struct file of fd in the table of the current
+ * task t (from bpf_get_current_task_btf), or NULL; the result is usable by
+ * FAST_READ. */
 static __always_inline struct file *cur_fd_file(struct task_struct *t, long fd)
 {
 	struct fdtable *fdt = FAST_READ(t, files, fdt);
