@@ -99,7 +99,6 @@ type decomposeIoKey struct {
 type decomposeIoVal struct {
 	_         structs.HostLayout
 	First     uint64
-	Last      uint64
 	Opens     uint64
 	OpensW    uint64
 	Reads     uint64
@@ -236,7 +235,9 @@ const (
 	decomposeVarEphemeralHi        = "ephemeral_hi"
 	decomposeVarEphemeralLo        = "ephemeral_lo"
 	decomposeVarFilterMode         = "filter_mode"
+	decomposeVarRegsOffset         = "regs_offset"
 	decomposeVarSelfTgid           = "self_tgid"
+	decomposeVarVoidCast           = "void_cast"
 )
 
 // loadDecompose returns the embedded CollectionSpec for decompose.
@@ -356,7 +357,9 @@ type decomposeVariableSpecs struct {
 	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
+	RegsOffset  *ebpf.VariableSpec `ebpf:"regs_offset"`
 	SelfTgid    *ebpf.VariableSpec `ebpf:"self_tgid"`
+	VoidCast    *ebpf.VariableSpec `ebpf:"void_cast"`
 }
 
 // decomposeObjects contains all objects after they have been loaded into the kernel.
@@ -415,7 +418,9 @@ type decomposeVariables struct {
 	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`
+	RegsOffset  *ebpf.Variable `ebpf:"regs_offset"`
 	SelfTgid    *ebpf.Variable `ebpf:"self_tgid"`
+	VoidCast    *ebpf.Variable `ebpf:"void_cast"`
 }
 
 // decomposePrograms contains all programs after they have been loaded into the kernel.

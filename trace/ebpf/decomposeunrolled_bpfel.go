@@ -99,7 +99,6 @@ type decomposeUnrolledIoKey struct {
 type decomposeUnrolledIoVal struct {
 	_         structs.HostLayout
 	First     uint64
-	Last      uint64
 	Opens     uint64
 	OpensW    uint64
 	Reads     uint64
@@ -237,6 +236,7 @@ const (
 	decomposeUnrolledVarEphemeralLo        = "ephemeral_lo"
 	decomposeUnrolledVarFilterMode         = "filter_mode"
 	decomposeUnrolledVarSelfTgid           = "self_tgid"
+	decomposeUnrolledVarVoidCast           = "void_cast"
 )
 
 // loadDecomposeUnrolled returns the embedded CollectionSpec for decomposeUnrolled.
@@ -357,6 +357,7 @@ type decomposeUnrolledVariableSpecs struct {
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
 	SelfTgid    *ebpf.VariableSpec `ebpf:"self_tgid"`
+	VoidCast    *ebpf.VariableSpec `ebpf:"void_cast"`
 }
 
 // decomposeUnrolledObjects contains all objects after they have been loaded into the kernel.
@@ -416,6 +417,7 @@ type decomposeUnrolledVariables struct {
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`
 	SelfTgid    *ebpf.Variable `ebpf:"self_tgid"`
+	VoidCast    *ebpf.Variable `ebpf:"void_cast"`
 }
 
 // decomposeUnrolledPrograms contains all programs after they have been loaded into the kernel.

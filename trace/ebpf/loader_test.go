@@ -85,6 +85,35 @@ func TestLoadAttachClose(t *testing.T) {
 	waitGone(t, ours)
 }
 
+// TestProbeReadVariant loads the fast programs as on kernels whose
+// bpf_rdonly_cast cannot cast to void (before 6.15): every hook must still
+// load, and reads must still be counted.
+func TestProbeReadVariant(t *testing.T) {
+	requireRoot(t)
+	tr, err := New(Config{NoVoidCast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := held(t)
+	defer waitGone(t, ours)
+	defer tr.Close()
+	for _, h := range tr.Hooks() {
+		if h.Err != nil {
+			t.Errorf("hook %s refused: %v", h.Name, h.Err)
+		}
+	}
+	if err := exec.Command("/bin/sh", "-c", "cat /etc/hostname >/dev/null").Run(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tr.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.IOOps == 0 {
+		t.Errorf("no read or write counted: %+v", st)
+	}
+}
+
 // TestUnrolledVariant loads the programs built for kernels without
 // bpf_loop, so that they keep loading and resolving paths here too: the
 // snapshot must find a file a child holds open, by its full path.

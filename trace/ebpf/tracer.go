@@ -48,6 +48,10 @@ type Config struct {
 	// bpf_loop helper (before 5.17) or the bpf_rdonly_cast kfunc (before
 	// 6.2), which New otherwise picks only on such kernels.
 	Unrolled bool
+	// NoVoidCast loads the fast programs as on kernels before 6.15, whose
+	// bpf_rdonly_cast cannot cast to void: probe reads instead of direct
+	// loads of fd table slots. New otherwise falls back to it by itself.
+	NoVoidCast bool
 }
 
 // Hook is one attached (or refused) kernel hook.
@@ -135,8 +139,12 @@ func New(cfg Config) (*Tracer, error) {
 	return t, nil
 }
 
-// load creates the maps once, then loads each program on its own so that a
-// program the verifier refuses costs only its hook.
+// load creates the maps once, then loads the programs: all at once when
+// the kernel takes them, else each on its own so that a program the
+// verifier refuses costs only its hook. On kernels with bpf_loop and
+// bpf_rdonly_cast (6.2) it loads the fast object, first with direct loads
+// through void casts (6.15), then, if the kernel refuses those, with
+// probe reads in their place; older kernels get the unrolled object.
 func (t *Tracer) load() error {
 	load := loadDecompose
 	if t.cfg.Unrolled || features.HaveProgramHelper(ebpf.TracePoint, asm.FnLoop) != nil || !haveKfunc("bpf_rdonly_cast") {
@@ -147,21 +155,12 @@ func (t *Tracer) load() error {
 		return fmt.Errorf("load embedded BPF object: %w", err)
 	}
 	t.spec = spec
-	if err := spec.Variables["self_tgid"].Set(uint32(t.cfg.SelfPID)); err != nil {
-		return fmt.Errorf("set self_tgid: %w", err)
-	}
-	if err := spec.Variables["filter_mode"].Set(uint32(t.cfg.Filter)); err != nil {
-		return fmt.Errorf("set filter_mode: %w", err)
-	}
-	lo, hi := ephemeralPorts()
-	if err := spec.Variables["ephemeral_lo"].Set(lo); err != nil {
-		return fmt.Errorf("set ephemeral_lo: %w", err)
-	}
-	if err := spec.Variables["ephemeral_hi"].Set(hi); err != nil {
-		return fmt.Errorf("set ephemeral_hi: %w", err)
-	}
-	if err := bakeVariables(spec); err != nil {
-		return err
+	settings := map[string]any{"self_tgid": uint32(t.cfg.SelfPID), "filter_mode": uint32(t.cfg.Filter)}
+	settings["ephemeral_lo"], settings["ephemeral_hi"] = ephemeralPorts()
+	for name, v := range settings {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
 	}
 	if t.cfg.IOEntries > 0 {
 		spec.Maps["io"].MaxEntries = t.cfg.IOEntries
@@ -169,6 +168,39 @@ func (t *Tracer) load() error {
 	if t.cfg.RingBytes > 0 {
 		spec.Maps["events"].MaxEntries = t.cfg.RingBytes
 	}
+	voidCast := []uint32{0}
+	if !t.Unrolled && !t.cfg.NoVoidCast {
+		voidCast = []uint32{1, 0}
+	}
+	for i, vc := range voidCast {
+		try := spec.Copy()
+		if vc != 0 {
+			if err := try.Variables["void_cast"].Set(vc); err != nil {
+				return fmt.Errorf("set void_cast: %w", err)
+			}
+		}
+		if err := bakeVariables(try); err != nil {
+			return err
+		}
+		// fresh maps for each try: .rodata holds the settings the
+		// verifier reads, so it cannot be shared between tries
+		if err := t.createMaps(try); err != nil {
+			return err
+		}
+		if err := t.loadAll(try); err == nil {
+			return nil
+		}
+		if i == len(voidCast)-1 {
+			t.loadEach(try)
+			return nil
+		}
+		t.closeMaps()
+	}
+	return nil
+}
+
+// createMaps creates the maps of spec, shared by every program loaded.
+func (t *Tracer) createMaps(spec *ebpf.CollectionSpec) error {
 	mapSpec := spec.Copy()
 	mapSpec.Programs = nil
 	maps, err := ebpf.NewCollection(mapSpec)
@@ -177,19 +209,39 @@ func (t *Tracer) load() error {
 	}
 	t.maps = maps
 	if t.cfg.Filter == FilterCgroup {
-		if err := t.setCgroup(); err != nil {
-			return err
-		}
+		return t.setCgroup()
 	}
-	// Fast path: every program at once. Only when the kernel refuses one
-	// are they loaded one by one, so a refused program costs only its hook.
-	if all, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: maps.Maps}); err == nil {
-		t.objs = append(t.objs, all)
-		for name, p := range all.Programs {
-			t.progs[name] = p
-		}
-		return nil
+	return nil
+}
+
+// closeMaps closes what createMaps made.
+func (t *Tracer) closeMaps() {
+	if t.maps != nil {
+		t.maps.Close()
+		t.maps = nil
 	}
+	if t.cgroupFD != nil {
+		t.cgroupFD.Close()
+		t.cgroupFD = nil
+	}
+}
+
+// loadAll loads every program of spec at once.
+func (t *Tracer) loadAll(spec *ebpf.CollectionSpec) error {
+	all, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: t.maps.Maps})
+	if err != nil {
+		return err
+	}
+	t.objs = append(t.objs, all)
+	for name, p := range all.Programs {
+		t.progs[name] = p
+	}
+	return nil
+}
+
+// loadEach loads the programs of spec one by one, recording each refusal
+// as a refused hook.
+func (t *Tracer) loadEach(spec *ebpf.CollectionSpec) {
 	names := make([]string, 0, len(spec.Programs))
 	for name := range spec.Programs {
 		names = append(names, name)
@@ -198,7 +250,7 @@ func (t *Tracer) load() error {
 	for _, name := range names {
 		one := spec.Copy()
 		one.Programs = map[string]*ebpf.ProgramSpec{name: spec.Programs[name]}
-		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: maps.Maps})
+		coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: t.maps.Maps})
 		if err != nil {
 			kind, group, hook := hookOf(spec.Programs[name])
 			t.hooks = append(t.hooks, Hook{Name: hookName(kind, group, hook), Err: fmt.Errorf("load program %s: %w", name, err)})
@@ -207,7 +259,6 @@ func (t *Tracer) load() error {
 		t.objs = append(t.objs, coll)
 		t.progs[name] = coll.Programs[name]
 	}
-	return nil
 }
 
 func (t *Tracer) setCgroup() error {
@@ -361,12 +412,7 @@ func (t *Tracer) Close() error {
 		c.Close()
 	}
 	t.objs = nil
-	if t.maps != nil {
-		t.maps.Close()
-	}
-	if t.cgroupFD != nil {
-		t.cgroupFD.Close()
-	}
+	t.closeMaps()
 	return nil
 }
 

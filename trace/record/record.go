@@ -458,6 +458,7 @@ func (r *session) drain() {
 	// decides which end is the receiver, and the result does not depend
 	// on the map's iteration order.
 	all := r.drainBuf[:0]
+	readAt := bootNow()
 	if err := r.tr.Counters(func(k *ebpf.IOKey, v *ebpf.IOVal) { all = append(all, counterEntry{*k, *v}) }); err != nil {
 		r.st.dropped["counter read error"]++
 	}
@@ -469,7 +470,7 @@ func (r *session) drain() {
 		return all[i].k.Tgid < all[j].k.Tgid
 	})
 	for i := range all {
-		r.st.onCounter(&all[i].k, &all[i].v)
+		r.st.onCounter(&all[i].k, &all[i].v, readAt)
 	}
 	r.st.endDrain()
 	r.st.flush(r.w)

@@ -208,7 +208,7 @@ func (s *state) retireRoutes(retired map[accKey]bool, net *netTables, ownNS uint
 		p, live := s.procIDs[rt.acc.p]
 		closed := false
 		if live && rt.sock && (p.NetNS == 0 || ownNS == 0 || p.NetNS == ownNS) {
-			last := max(rt.last.Last, rt.first)
+			last := max(rt.lastNS, rt.first)
 			closed = now-last > uint64(retireIdle)*1e9 && !net.socks[k.Ino]
 		}
 		if retired[rt.acc] || !live || closed {

@@ -36,7 +36,7 @@ func fakeProc(t *testing.T, pids ...uint32) string {
 func drainTicks(s *state, w *trace.Writer, n int, kernel map[ebpf.IOKey]ebpf.IOVal) {
 	for range n {
 		for k, v := range kernel {
-			s.onCounter(&k, &v)
+			s.onCounter(&k, &v, bootNow())
 		}
 		s.endDrain()
 		s.flush(w)
@@ -68,10 +68,10 @@ func TestRetirement(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "job.json") // never created: "deleted"
 	key := ebpf.IOKey{Tgid: daemon, Start: 1e9, Dev: 8, Ino: 77}
 	s.onFile(&ebpf.File{Reason: ebpf.ReasonOpen, TGID: daemon, Start: 1e9, Mode: sIFREG, Dev: kernelDev(8), Ino: 77, Path: spool, Key: key})
-	kernel[key] = ebpf.IOVal{First: 5, Last: 5, OpensW: 1, Writes: 1, Wbytes: 10}
+	kernel[key] = ebpf.IOVal{First: 5, OpensW: 1, Writes: 1, Wbytes: 10}
 	jobKey := ebpf.IOKey{Tgid: job, Start: 1e9, Dev: 8, Ino: 78}
 	s.onFile(&ebpf.File{Reason: ebpf.ReasonOpen, TGID: job, Start: 1e9, Mode: sIFREG, Dev: kernelDev(8), Ino: 78, Path: "/", Key: jobKey})
-	kernel[jobKey] = ebpf.IOVal{First: 6, Last: 6, Opens: 1}
+	kernel[jobKey] = ebpf.IOVal{First: 6, Opens: 1}
 	drainTicks(s, w, 1, kernel)
 	s.onProc(&ebpf.Proc{Kind: ebpf.ProcExit, TGID: job, Start: 1e9, TS: 2e9})
 	if len(s.procs) != 2 || len(s.acc) != 2 {
@@ -98,7 +98,7 @@ func TestRetirement(t *testing.T) {
 	// The daemon writes the deleted file again through a descriptor it
 	// kept: the kernel makes a new entry and describes it again.
 	s.onFile(&ebpf.File{Reason: ebpf.ReasonIO, TGID: daemon, Start: 1e9, Mode: sIFREG, Dev: kernelDev(8), Ino: 77, Path: spool, Key: key})
-	kernel[key] = ebpf.IOVal{First: 99, Last: 99, Writes: 1, Wbytes: 5}
+	kernel[key] = ebpf.IOVal{First: 99, Writes: 1, Wbytes: 5}
 	drainTicks(s, w, 1, kernel)
 	if err := w.Close(trace.Host{}, trace.Meta{}); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestTombstonesExpire(t *testing.T) {
 	defer w.Close(trace.Host{}, trace.Meta{})
 	s := newState(nil)
 	key := ebpf.IOKey{Tgid: job, Start: 1e9, Ino: 5}
-	kernel := map[ebpf.IOKey]ebpf.IOVal{key: {First: 1, Last: 1, Writes: 1, Wbytes: 3}}
+	kernel := map[ebpf.IOKey]ebpf.IOVal{key: {First: 1, Writes: 1, Wbytes: 3}}
 	s.forget = func(keys []ebpf.IOKey) {
 		for _, k := range keys {
 			delete(kernel, k)

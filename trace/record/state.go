@@ -69,7 +69,10 @@ type route struct {
 	dir   *accKey // parent directory, for creates
 	first uint64  // incarnation of the entry last applied
 	last  ebpf.IOVal
-	seen  int // drain generation in which the entry was last present
+	// lastNS is when last was read (boot time): the latest activity
+	// happened between the read before it and then.
+	lastNS uint64
+	seen   int // drain generation in which the entry was last present
 	// ignore: the entry is described but is not a shared resource (an
 	// unconnected socket, ...).
 	ignore bool
@@ -699,8 +702,11 @@ func kernelDev(d uint32) uint64 {
 	return (major&0xfff)<<8 | (major&^0xfff)<<32 | minor&0xff | (minor&^0xff)<<12
 }
 
-// onCounter applies the current totals of one kernel counter entry.
-func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
+// onCounter applies the current totals of one kernel counter entry, read at
+// readAt (boot time). The kernel keeps no "last seen" time (a clock read
+// costs too much on its hot path): an access is last seen at the first read
+// of the map that shows its final totals, at most one drain interval late.
+func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal, readAt uint64) {
 	rt := s.routes[*k]
 	if rt == nil {
 		rt = s.routeFor(k, v)
@@ -737,13 +743,13 @@ func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
 	if d == (ebpf.IOVal{}) {
 		return
 	}
-	rt.last = *v
+	rt.last, rt.lastNS = *v, readAt
 	p, r := s.procByID(rt.acc.p), s.resByID(rt.acc.r)
 	if p == nil || r == nil {
 		s.dropped["activity on retired rows"]++
 		return
 	}
-	a := s.access(p, r, s.ns(v.Last))
+	a := s.access(p, r, s.ns(readAt))
 	if a.FirstNS == 0 || s.ns(v.First) < a.FirstNS {
 		a.FirstNS = s.ns(v.First)
 	}
@@ -761,7 +767,7 @@ func (s *state) onCounter(k *ebpf.IOKey, v *ebpf.IOVal) {
 		a.Creates += int64(d.Creates)
 	} else if d.Creates > 0 && rt.dir != nil {
 		if dr := s.resByID(rt.dir.r); dr != nil {
-			s.access(p, dr, s.ns(v.Last)).Creates += int64(d.Creates)
+			s.access(p, dr, s.ns(readAt)).Creates += int64(d.Creates)
 		}
 	}
 }

@@ -174,7 +174,6 @@ static __always_inline void note_listener(struct file *f)
 static __always_inline void account(struct file *f, struct io_key *k, __u32 what, __u64 bytes,
 				    __u64 reason_fd, __u32 flags, const char *ksun)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
 	struct io_val *v = bpf_map_lookup_elem(&io, k);
 	bool fresh = false;
 
@@ -182,7 +181,7 @@ static __always_inline void account(struct file *f, struct io_key *k, __u32 what
 		struct io_val z = {};
 		long err;
 
-		z.first = now;
+		z.first = bpf_ktime_get_boot_ns();
 		z.first_what = what;
 		err = bpf_map_update_elem(&io, k, &z, BPF_NOEXIST);
 		if (err == 0) {
@@ -194,7 +193,6 @@ static __always_inline void account(struct file *f, struct io_key *k, __u32 what
 		v = bpf_map_lookup_elem(&io, k);
 	}
 	if (v) {
-		v->last = now;
 		if (what & W_READ) {
 			__sync_fetch_and_add(&v->reads, 1);
 			__sync_fetch_and_add(&v->rbytes, bytes);
@@ -319,15 +317,17 @@ static __always_inline void io_fd(struct task_struct *t, struct io_key *k, long 
 /* io_exit is the hot path shared by every read/write-like syscall exit. */
 static __always_inline int io_exit(long ret, __u32 what, int asrc)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
 	struct task_struct *t;
 	struct pt_regs *regs;
 	struct io_key k = {};
+	__u32 tgid;
 
-	if (ret <= 0 || skip_tgid(tgid))
+	if (ret <= 0)
 		return 0;
 	t = bpf_get_current_task_btf();
+	tgid = FAST_READ(t, tgid); /* a load, where bpf_get_current_pid_tgid is a call */
+	if (skip_tgid(tgid))
+		return 0;
 	regs = user_regs(t);
 	k.tgid = tgid;
 	k.start = cur_leader_start(t);

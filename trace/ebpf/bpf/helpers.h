@@ -150,6 +150,25 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define fast_socket(s) ((struct socket *)bpf_rdonly_cast((s), bpf_core_type_id_kernel(struct socket)))
 #endif
 
+/* Set by the loader: whether bpf_rdonly_cast may cast to void (type id 0),
+ * which makes a pointer the program may load through directly (6.15); the
+ * branch not taken is removed by the verifier. */
+const volatile __u32 void_cast = 0;
+
+/* fd_slot reads one slot of an fd array: a plain load where the kernel
+ * allows it, else a bpf_probe_read_kernel call (tens of ns). */
+static __always_inline struct file *fd_slot(struct file **slot)
+{
+	struct file *f = NULL;
+
+#ifndef WALK_UNROLLED
+	if (void_cast)
+		return *(struct file **)bpf_rdonly_cast(slot, 0);
+#endif
+	bpf_probe_read_kernel(&f, sizeof(f), slot);
+	return f;
+}
+
 /* cur_fd_file returns the struct file of fd in the table of the current
  * task t (from bpf_get_current_task_btf), or NULL; the result is usable by
  * FAST_READ. */
@@ -160,7 +179,7 @@ static __always_inline struct file *cur_fd_file(struct task_struct *t, long fd)
 
 	if (fd < 0 || fd >= FAST_READ(fdt, max_fds))
 		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &FAST_READ(fdt, fd)[fd]);
+	f = fd_slot(&FAST_READ(fdt, fd)[fd]);
 	if (!f)
 		return NULL;
 	return fast_file(f);
@@ -172,12 +191,34 @@ static __always_inline __u64 cur_leader_start(struct task_struct *t)
 	return FAST_READ(t, group_leader, start_boottime);
 }
 
-/* regs returns the user registers saved at syscall entry: at a per-syscall
- * exit tracepoint they still hold the arguments (x86_64: di si dx r10 r8 r9). */
+/* user_regs returns the user registers saved at syscall entry: at a
+ * per-syscall exit tracepoint they still hold the arguments (x86_64: di si
+ * dx r10 r8 r9). */
+#ifdef WALK_UNROLLED
 static __always_inline struct pt_regs *user_regs(struct task_struct *t)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(t);
 }
+#else
+/* regs_offset is where the saved registers sit in every task's kernel
+ * stack (THREAD_SIZE minus the frame: the same for all tasks), learnt from
+ * the first bpf_task_pt_regs call. Later runs load through the stack
+ * pointer instead of calling the helper, which costs a call and a return
+ * (both slow under the speculative-execution mitigations of VMs). */
+__u64 regs_offset = 0;
+
+static __always_inline struct pt_regs *user_regs(struct task_struct *t)
+{
+	__u64 stack = (__u64)FAST_READ(t, stack), off = regs_offset;
+	struct pt_regs *regs;
+
+	if (off)
+		return bpf_rdonly_cast((void *)(stack + off), bpf_core_type_id_kernel(struct pt_regs));
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	regs_offset = (__u64)regs - stack;
+	return regs;
+}
+#endif
 
 #ifdef WALK_UNROLLED
 /* walk_path writes the components of path p, leaf first, each NUL-terminated,

@@ -170,10 +170,13 @@ struct io_key {
 	__u8 addr[16]; /* IPv4/IPv6 address, or a hash of a unix path */
 };
 
-/* Totals since the entry was created; first identifies the incarnation. */
+/* Totals since the entry was created; first (bpf_ktime_get_boot_ns)
+ * identifies the incarnation. There is no "last seen" time: user space
+ * knows an entry changed between two reads of the map, which is as precise
+ * as it needs, and a clock read (an ordered rdtsc in a VM) costs about as
+ * much as the rest of the read/write hot path. */
 struct io_val {
 	__u64 first;
-	__u64 last;
 	__u64 opens;
 	__u64 opens_w;
 	__u64 reads;
