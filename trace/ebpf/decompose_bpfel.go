@@ -175,6 +175,7 @@ const (
 	decomposeMapCgroupFilter       = "cgroup_filter"
 	decomposeMapEvents             = "events"
 	decomposeMapIo                 = "io"
+	decomposeMapListenPorts        = "listen_ports"
 	decomposeMapListeners          = "listeners"
 	decomposeMapScratch            = "scratch"
 	decomposeMapStats              = "stats"
@@ -336,6 +337,7 @@ type decomposeMapSpecs struct {
 	CgroupFilter *ebpf.MapSpec `ebpf:"cgroup_filter"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	Io           *ebpf.MapSpec `ebpf:"io"`
+	ListenPorts  *ebpf.MapSpec `ebpf:"listen_ports"`
 	Listeners    *ebpf.MapSpec `ebpf:"listeners"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
@@ -385,6 +387,7 @@ type decomposeMaps struct {
 	CgroupFilter *ebpf.Map `ebpf:"cgroup_filter"`
 	Events       *ebpf.Map `ebpf:"events"`
 	Io           *ebpf.Map `ebpf:"io"`
+	ListenPorts  *ebpf.Map `ebpf:"listen_ports"`
 	Listeners    *ebpf.Map `ebpf:"listeners"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	Stats        *ebpf.Map `ebpf:"stats"`
@@ -396,6 +399,7 @@ func (m *decomposeMaps) Close() error {
 		m.CgroupFilter,
 		m.Events,
 		m.Io,
+		m.ListenPorts,
 		m.Listeners,
 		m.Scratch,
 		m.Stats,

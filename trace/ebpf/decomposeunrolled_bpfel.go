@@ -175,6 +175,7 @@ const (
 	decomposeUnrolledMapCgroupFilter       = "cgroup_filter"
 	decomposeUnrolledMapEvents             = "events"
 	decomposeUnrolledMapIo                 = "io"
+	decomposeUnrolledMapListenPorts        = "listen_ports"
 	decomposeUnrolledMapListeners          = "listeners"
 	decomposeUnrolledMapScratch            = "scratch"
 	decomposeUnrolledMapStats              = "stats"
@@ -335,6 +336,7 @@ type decomposeUnrolledMapSpecs struct {
 	CgroupFilter *ebpf.MapSpec `ebpf:"cgroup_filter"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	Io           *ebpf.MapSpec `ebpf:"io"`
+	ListenPorts  *ebpf.MapSpec `ebpf:"listen_ports"`
 	Listeners    *ebpf.MapSpec `ebpf:"listeners"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
@@ -383,6 +385,7 @@ type decomposeUnrolledMaps struct {
 	CgroupFilter *ebpf.Map `ebpf:"cgroup_filter"`
 	Events       *ebpf.Map `ebpf:"events"`
 	Io           *ebpf.Map `ebpf:"io"`
+	ListenPorts  *ebpf.Map `ebpf:"listen_ports"`
 	Listeners    *ebpf.Map `ebpf:"listeners"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	Stats        *ebpf.Map `ebpf:"stats"`
@@ -394,6 +397,7 @@ func (m *decomposeUnrolledMaps) Close() error {
 		m.CgroupFilter,
 		m.Events,
 		m.Io,
+		m.ListenPorts,
 		m.Listeners,
 		m.Scratch,
 		m.Stats,

@@ -351,6 +351,9 @@ func (t *Tracer) NoteListener(netns uint32, port uint16) error {
 	if err := t.maps.Maps["listeners"].Put(&k, uint8(1)); err != nil {
 		return fmt.Errorf("note listener on port %d: %w", port, err)
 	}
+	if err := t.maps.Maps["listen_ports"].Put(uint32(port), uint8(1)); err != nil {
+		return fmt.Errorf("note listener on port %d: %w", port, err)
+	}
 	return nil
 }
 

@@ -95,6 +95,11 @@ static __always_inline __u32 sock_netns(struct sock *sk)
 static __always_inline bool is_listener(__u32 netns, __u16 port)
 {
 	struct listen_key lk = {.netns = netns, .port = port};
+	__u32 p = port;
+	__u8 *any = bpf_map_lookup_elem(&listen_ports, &p);
+
+	if (!any || !*any)
+		return false;
 	return bpf_map_lookup_elem(&listeners, &lk) != NULL;
 }
 
@@ -166,8 +171,11 @@ static __always_inline void note_listener(struct file *f)
 		return;
 	lk.netns = sock_netns(sk);
 	lk.port = FAST_READ(sk, __sk_common.skc_num);
-	if (lk.port)
+	if (lk.port) {
+		__u32 p = lk.port;
 		bpf_map_update_elem(&listeners, &lk, &one, BPF_ANY);
+		bpf_map_update_elem(&listen_ports, &p, &one, BPF_ANY);
+	}
 }
 
 /* account bumps the totals of k and describes f the first time k is seen. */
@@ -234,10 +242,13 @@ static __always_inline void hash_sun(const char *p, __u8 *out)
 /* dgram_addr puts the peer address of a datagram send/recv into k. */
 static __always_inline bool dgram_addr(struct file *f, struct io_key *k, void *uaddr, long alen, char *sun)
 {
-	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct socket *sock;
 	__u16 fam = 0;
 
-	if (!uaddr || BPF_CORE_READ(sock, type) != SOCK_DGRAM)
+	if (!uaddr)
+		return false;
+	sock = fast_socket(FAST_READ(f, private_data));
+	if (FAST_READ(sock, type) != SOCK_DGRAM)
 		return false;
 	if (bpf_probe_read_user(&fam, sizeof(fam), uaddr))
 		return false;
@@ -255,6 +266,8 @@ static __always_inline bool dgram_addr(struct file *f, struct io_key *k, void *u
 		__builtin_memcpy(k->addr, &sin6.sin6_addr, 16);
 	} else if (fam == AF_UNIX) {
 		char first = 0;
+
+		__builtin_memset(sun, 0, SUN_LEN); /* here: zeroing it costs every socket read and write */
 		bpf_probe_read_user(&first, 1, uaddr + 2);
 		if (first == 0) { /* abstract: length-delimited */
 			long n = alen - 2;
@@ -287,13 +300,11 @@ static __always_inline void io_fd(struct task_struct *t, struct io_key *k, long 
 		void *uaddr = NULL;
 		long alen = 0;
 
-		__builtin_memset(sun, 0, sizeof(sun)); /* here: zeroing it costs every read and write */
-
 		if (asrc == A_SENDTO || asrc == A_RECVFROM) {
-			uaddr = (void *)BPF_CORE_READ(regs, r8);
-			alen = BPF_CORE_READ(regs, r9);
+			uaddr = (void *)FAST_READ(regs, r8);
+			alen = FAST_READ(regs, r9);
 		} else {
-			struct user_msghdr *m = (void *)BPF_CORE_READ(regs, si);
+			struct user_msghdr *m = (void *)FAST_READ(regs, si);
 			struct user_msghdr mh = {};
 			bpf_probe_read_user(&mh, sizeof(mh), m);
 			uaddr = mh.msg_name;
@@ -425,7 +436,7 @@ static __always_inline int one_fd(long fd, __u32 what, __u32 reason, __u32 flags
 	}
 	if ((what & W_OPEN) && (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND))) {
 		what = W_OPENW;
-		if ((flags & O_CREAT) && ((flags & O_EXCL) || BPF_CORE_READ(f, f_inode, i_size) == 0))
+		if ((flags & O_CREAT) && ((flags & O_EXCL) || FAST_READ(f, f_inode, i_size) == 0))
 			what |= W_CREATE;
 	}
 	account(f, &k, what, 0, ((__u64)reason << 32) | (__u32)fd, flags, NULL);
@@ -447,13 +458,13 @@ static __always_inline struct pt_regs *cur_regs(void)
 SEC("tracepoint/syscalls/sys_exit_openat")
 int exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, BPF_CORE_READ(cur_regs(), dx));
+	return open_exit(ctx->ret, FAST_READ(cur_regs(), dx));
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int exit_open(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, BPF_CORE_READ(cur_regs(), si));
+	return open_exit(ctx->ret, FAST_READ(cur_regs(), si));
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
@@ -466,7 +477,7 @@ SEC("tracepoint/syscalls/sys_exit_openat2")
 int exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 flags = 0;
-	void *how = (void *)BPF_CORE_READ(cur_regs(), dx);
+	void *how = (void *)FAST_READ(cur_regs(), dx);
 	bpf_probe_read_user(&flags, sizeof(flags), how);
 	return open_exit(ctx->ret, flags);
 }
@@ -476,7 +487,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret != 0 && ctx->ret != -115 /* EINPROGRESS */)
 		return 0;
-	return one_fd(BPF_CORE_READ(cur_regs(), di), W_CONNECT, R_CONNECT, 0);
+	return one_fd(FAST_READ(cur_regs(), di), W_CONNECT, R_CONNECT, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
@@ -500,7 +511,7 @@ int exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret != 0)
 		return 0;
-	return one_fd(BPF_CORE_READ(cur_regs(), di), W_LISTEN, R_LISTEN, 0);
+	return one_fd(FAST_READ(cur_regs(), di), W_LISTEN, R_LISTEN, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mmap")
@@ -512,13 +523,13 @@ int exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	if ((unsigned long)ctx->ret >= (unsigned long)-4095)
 		return 0;
 	regs = cur_regs();
-	flags = BPF_CORE_READ(regs, r10);
-	fd = BPF_CORE_READ(regs, r8);
+	flags = FAST_READ(regs, r10);
+	fd = FAST_READ(regs, r8);
 	if (!(flags & MAP_SHARED) || fd < 0)
 		return 0;
 	/* a writable shared mapping is a way to write the file: count it as
 	 * an open for writing */
-	if (BPF_CORE_READ(regs, dx) & PROT_WRITE)
+	if (FAST_READ(regs, dx) & PROT_WRITE)
 		return one_fd(fd, W_MAP | W_OPENW, R_MMAP, 0);
 	return one_fd(fd, W_MAP, R_MMAP, 0);
 }
@@ -539,8 +550,8 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	}
 	fill_hdr(&e->h, EV_SHMAT, tgid, leader_start(t));
-	e->shmid = BPF_CORE_READ(user_regs(t), di);
-	e->shmflg = BPF_CORE_READ(user_regs(t), dx);
+	e->shmid = FAST_READ(user_regs(t), di);
+	e->shmflg = FAST_READ(user_regs(t), dx);
 	e->addr = ctx->ret;
 	stat_inc(STAT_EVENTS);
 	bpf_ringbuf_submit(e, 0);
@@ -597,12 +608,12 @@ static __noinline int emit_pathop(__u32 op, long dfd, const char *uname)
 		return emit_pathop(op, dfdexpr, (const char *)(nameexpr));     \
 	}
 
-PATHOP_EXIT(unlink, OP_UNLINK, AT_FDCWD, BPF_CORE_READ(regs, di))
-PATHOP_EXIT(rmdir, OP_RMDIR, AT_FDCWD, BPF_CORE_READ(regs, di))
-PATHOP_EXIT(mkdir, OP_MKDIR, AT_FDCWD, BPF_CORE_READ(regs, di))
-PATHOP_EXIT(mkdirat, OP_MKDIR, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si))
-PATHOP_EXIT(mknod, OP_MKNOD, AT_FDCWD, BPF_CORE_READ(regs, di))
-PATHOP_EXIT(mknodat, OP_MKNOD, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si))
+PATHOP_EXIT(unlink, OP_UNLINK, AT_FDCWD, FAST_READ(regs, di))
+PATHOP_EXIT(rmdir, OP_RMDIR, AT_FDCWD, FAST_READ(regs, di))
+PATHOP_EXIT(mkdir, OP_MKDIR, AT_FDCWD, FAST_READ(regs, di))
+PATHOP_EXIT(mkdirat, OP_MKDIR, FAST_READ(regs, di), FAST_READ(regs, si))
+PATHOP_EXIT(mknod, OP_MKNOD, AT_FDCWD, FAST_READ(regs, di))
+PATHOP_EXIT(mknodat, OP_MKNOD, FAST_READ(regs, di), FAST_READ(regs, si))
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
@@ -611,8 +622,8 @@ int exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret != 0)
 		return 0;
 	regs = cur_regs();
-	__u32 op = (BPF_CORE_READ(regs, dx) & AT_REMOVEDIR) ? OP_RMDIR : OP_UNLINK;
-	return emit_pathop(op, BPF_CORE_READ(regs, di), (const char *)BPF_CORE_READ(regs, si));
+	__u32 op = (FAST_READ(regs, dx) & AT_REMOVEDIR) ? OP_RMDIR : OP_UNLINK;
+	return emit_pathop(op, FAST_READ(regs, di), (const char *)FAST_READ(regs, si));
 }
 
 static __always_inline int rename_exit(long ret, long odfd, long oname, long ndfd, long nname)
@@ -627,23 +638,23 @@ SEC("tracepoint/syscalls/sys_exit_rename")
 int exit_rename(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = cur_regs();
-	return rename_exit(ctx->ret, AT_FDCWD, BPF_CORE_READ(regs, di), AT_FDCWD, BPF_CORE_READ(regs, si));
+	return rename_exit(ctx->ret, AT_FDCWD, FAST_READ(regs, di), AT_FDCWD, FAST_READ(regs, si));
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat")
 int exit_renameat(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = cur_regs();
-	return rename_exit(ctx->ret, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx),
-			   BPF_CORE_READ(regs, r10));
+	return rename_exit(ctx->ret, FAST_READ(regs, di), FAST_READ(regs, si), FAST_READ(regs, dx),
+			   FAST_READ(regs, r10));
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat2")
 int exit_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs = cur_regs();
-	return rename_exit(ctx->ret, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx),
-			   BPF_CORE_READ(regs, r10));
+	return rename_exit(ctx->ret, FAST_READ(regs, di), FAST_READ(regs, si), FAST_READ(regs, dx),
+			   FAST_READ(regs, r10));
 }
 
 /* ---- process lineage ---- */

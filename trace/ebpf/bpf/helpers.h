@@ -80,6 +80,16 @@ struct {
 	__type(value, __u8);
 } listeners SEC(".maps");
 
+/* listen_ports[port] is 1 once port was listened on (TCP) in any network
+ * namespace: a quick "no" before the listeners lookup on the hot path (an
+ * array lookup is inlined, a hash lookup is a call). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
 /* The local port range (net.ipv4.ip_local_port_range), set by the loader:
  * a connection between an ephemeral and a fixed port whose listener is not
  * known has its client at the ephemeral end. */
