@@ -170,8 +170,9 @@ type connKey struct {
 // loadResources adds the resources of t to e.resources, in ID order, with
 // connections joined across traces at their first sight, and returns the
 // lookup from resource ID to shared resource. Traces read by trace.Open are
-// sorted by ID, so the lookup is a binary search; hand-built unsorted
-// traces get a map.
+// sorted by ID, so the lookup is a binary search, or an index when the IDs
+// run without gaps (the recorder numbers resources one after another);
+// hand-built unsorted traces get a map.
 func (e *engine) loadResources(t *trace.Trace, host string, connections map[connKey]*sharedResource) func(trace.ResourceID) *sharedResource {
 	srs := make([]*sharedResource, len(t.Resources))
 	for i := range t.Resources {
@@ -189,6 +190,15 @@ func (e *engine) loadResources(t *trace.Trace, host string, connections map[conn
 		}
 		e.resources = append(e.resources, srs[i])
 	}
+	if len(t.Resources) > 0 && dense(t.Resources) {
+		first := t.Resources[0].ID
+		return func(id trace.ResourceID) *sharedResource {
+			if i := id - first; i >= 0 && i < trace.ResourceID(len(srs)) {
+				return srs[i]
+			}
+			return nil
+		}
+	}
 	sorted := slices.IsSortedFunc(t.Resources, func(a, b trace.Resource) int { return cmp.Compare(a.ID, b.ID) })
 	if sorted {
 		return func(id trace.ResourceID) *sharedResource {
@@ -204,6 +214,17 @@ func (e *engine) loadResources(t *trace.Trace, host string, connections map[conn
 		byID[r.ID] = srs[i]
 	}
 	return func(id trace.ResourceID) *sharedResource { return byID[id] }
+}
+
+// dense reports whether the IDs of rs are consecutive and ascending, the
+// first at index 0.
+func dense(rs []trace.Resource) bool {
+	for i := range rs {
+		if rs[i].ID != rs[0].ID+trace.ResourceID(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // dropIgnored removes components matching --ignore from every coupling and

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,7 +157,10 @@ func (b *builder) foldSpoolFiles() {
 			dirs[c.Resource] = append(dirs[c.Resource], c)
 		}
 	}
-	for key, c := range b.byKey {
+	// In key order: a directory lists the first entries folded into it,
+	// and the same trace must list the same ones.
+	for _, key := range slices.Sorted(maps.Keys(b.byKey)) {
+		c := b.byKey[key]
 		if c.Kind != KindFile {
 			continue
 		}

@@ -67,16 +67,22 @@ var (
 // an application installed under a prefix (/tmp/t1/var/lib/app/db/x) is
 // judged like one installed at / (/var/lib/app/db/x: data).
 func isEphemeral(p string) bool {
-	segs := strings.Split(path.Dir(p), "/")
-	for i := len(segs) - 1; i >= 0; i-- {
-		switch {
-		case ephemeralSegments[segs[i]]:
+	// The segments of the directory, last first, without splitting it
+	// into a new slice: the engine asks this of every written file.
+	d := path.Dir(p)
+	for {
+		i := strings.LastIndexByte(d, '/')
+		switch seg := d[i+1:]; {
+		case ephemeralSegments[seg]:
 			return true
-		case dataSegments[segs[i]]:
+		case dataSegments[seg]:
 			return false
 		}
+		if i < 0 {
+			return false
+		}
+		d = d[:i]
 	}
-	return false
 }
 
 // parentDir returns the directory holding p.

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -39,28 +38,25 @@ func Open(path string) (t *Trace, err error) {
 	if err := checkHeader(path); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", openDSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("read trace %s: %w", path, err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(4)
-	t, err = readAll(db)
+	t, err = readAll(path)
 	if err != nil {
 		return nil, fmt.Errorf("read trace %s: %w: %s: record the trace again or restore it from a copy", path, ErrCorrupt, oneLine(err.Error()))
 	}
 	return t, nil
 }
 
-// openDSN opens read-only unless a hot journal shows that the recorder was
-// killed inside a transaction: then SQLite must roll it back, which restores
-// the last committed state, and that needs write access.
-func openDSN(path string) string {
-	dsn := fileDSN(path) + "?_pragma=busy_timeout(10000)"
-	if _, err := os.Stat(path + "-journal"); err == nil {
-		return dsn
+// openRead opens a connection to read the trace at path: read-only unless
+// a hot journal shows that the recorder was killed inside a transaction:
+// then SQLite must roll it back, which restores the last committed state,
+// and that needs write access.
+func openRead(path string) (*sqlConn, error) {
+	_, statErr := os.Stat(path + "-journal")
+	c, err := openSQL(fileDSN(path), statErr == nil)
+	if err != nil {
+		return nil, err
 	}
-	return dsn + "&mode=ro"
+	c.path = path
+	return c, nil
 }
 
 // fileDSN names path as a SQLite URI, escaping '?' and '#' in file names.
@@ -121,22 +117,24 @@ func checkHeader(path string) error {
 	return nil
 }
 
-// readAll reads every table. The three big tables are read concurrently,
-// each on its own connection: the reader spends most of its time in SQLite
-// per row, so this nearly halves the time on two cores. Each step writes
-// its own fields of the Trace.
-func readAll(db *sql.DB) (*Trace, error) {
+// readAll reads every table of the trace at path. The tables are read
+// concurrently, each on a connection of its own (and the largest in two
+// halves): the reader spends most of its time in SQLite per row, so this
+// keeps both cores busy. Each step writes its own fields of the Trace.
+func readAll(path string) (*Trace, error) {
 	t := &Trace{}
 	steps := []struct {
 		name string
-		read func(*sql.DB, *Trace) error
+		read func(*sqlConn, *Trace) error
 	}{
 		{"meta", readMeta}, {"host", readHost}, {"processes", readProcesses}, {"resources", readResources},
 		{"accesses", readAccesses}, {"signals", readSignals}, {"counters", readCounters}, {"blind_spots", readBlindSpots}, {"users", readUsers},
 	}
 	reads := make([]func() error, len(steps))
 	for i, s := range steps {
-		reads[i] = func() error { return s.read(db, t) }
+		reads[i] = func() error {
+			return withConn(path, func(c *sqlConn) error { return s.read(c, t) })
+		}
 	}
 	errs := concurrently(reads...)
 	for i, err := range errs {
@@ -146,6 +144,16 @@ func readAll(db *sql.DB) (*Trace, error) {
 	}
 	t.Sort()
 	return t, nil
+}
+
+// withConn runs fn on a new connection to the trace at path.
+func withConn(path string, fn func(*sqlConn) error) error {
+	c, err := openRead(path)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	return fn(c)
 }
 
 // concurrently runs every fn at once and returns their errors, a panic in
@@ -169,29 +177,42 @@ func concurrently(fns ...func() error) []error {
 	return errs
 }
 
-// scanRows runs q and calls scan for every row, stopping at the first error.
-func scanRows(db *sql.DB, q string, scan func(*sql.Rows) error, args ...any) error {
-	rows, err := db.Query(q, args...)
+// scanRows runs q and calls scan for every row, stopping at the first
+// error. A column that does not hold what its reader expects is that
+// row's error, whatever scan made of the zero value it got instead.
+func scanRows(c *sqlConn, q string, scan func(*sqlRows) error, args ...int64) error {
+	r, err := c.query(q, args...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
+	for r.next() {
+		err := scan(r)
+		if r.err != nil {
+			err = r.err
+		}
+		if err != nil {
+			r.close()
 			return err
 		}
 	}
-	return rows.Err()
+	return r.close()
 }
 
-func readMeta(db *sql.DB, t *Trace) error {
+// queryInt runs q, a query of one integer such as a count.
+func queryInt(c *sqlConn, q string, args ...int64) (int64, error) {
+	var n int64
+	err := scanRows(c, q, func(r *sqlRows) error {
+		n = r.int64(0)
+		return nil
+	}, args...)
+	return n, err
+}
+
+func readMeta(c *sqlConn, t *Trace) error {
 	t.Meta.SchemaVersion = SchemaVersion
-	return scanRows(db, `SELECT key, value FROM meta`, func(r *sql.Rows) error {
-		var k, v string
-		if err := r.Scan(&k, &v); err != nil {
-			return err
-		}
-		switch k {
+	return scanRows(c, `SELECT key, value FROM meta`, func(r *sqlRows) error {
+		v := r.text(1)
+		switch string(r.bytes(0)) {
 		case "recorder":
 			t.Meta.Recorder = v
 		case "mode":
@@ -203,16 +224,12 @@ func readMeta(db *sql.DB, t *Trace) error {
 	})
 }
 
-func readHost(db *sql.DB, t *Trace) error {
+func readHost(c *sqlConn, t *Trace) error {
 	seen := false
-	err := scanRows(db, `SELECT hostname, kernel, boot_id, ips, start_ns, end_ns FROM host`, func(r *sql.Rows) error {
-		var ips string
-		h := &t.Host
-		if err := r.Scan(&h.Hostname, &h.Kernel, &h.BootID, &ips, &h.StartNS, &h.EndNS); err != nil {
-			return err
-		}
+	err := scanRows(c, `SELECT hostname, kernel, boot_id, ips, start_ns, end_ns FROM host`, func(r *sqlRows) error {
+		t.Host = Host{Hostname: r.text(0), Kernel: r.text(1), BootID: r.text(2), StartNS: r.int64(4), EndNS: r.int64(5)}
 		seen = true
-		return json.Unmarshal([]byte(ips), &h.IPs)
+		return json.Unmarshal(r.bytes(3), &t.Host.IPs)
 	})
 	if err == nil && !seen {
 		err = errors.New("no host row")
@@ -220,16 +237,25 @@ func readHost(db *sql.DB, t *Trace) error {
 	return err
 }
 
-func readProcesses(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT id, pid, ppid, parent_id, start_ns, exit_ns, exit_code, exe, argv, comm, uid, gid, cgroup, netns, snapshot FROM processes ORDER BY id`, func(r *sql.Rows) error {
-		var p Process
-		var argv string
-		var netns int64
-		if err := r.Scan(&p.ID, &p.PID, &p.PPID, &p.ParentID, &p.StartNS, &p.ExitNS, &p.ExitCode, &p.Exe, &argv, &p.Comm, &p.UID, &p.GID, &p.Cgroup, &netns, &p.Snapshot); err != nil {
-			return err
-		}
-		p.NetNS = uint64(netns)
-		if err := json.Unmarshal([]byte(argv), &p.Argv); err != nil {
+// sized returns an empty slice with room for the rows of table (nil when
+// it has none), so that reading them into it allocates once.
+func sized[T any](c *sqlConn, table string) ([]T, error) {
+	n, err := queryInt(c, `SELECT count(*) FROM `+table)
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return make([]T, 0, n), nil
+}
+
+func readProcesses(c *sqlConn, t *Trace) (err error) {
+	if t.Processes, err = sized[Process](c, "processes"); err != nil {
+		return err
+	}
+	return scanRows(c, `SELECT id, pid, ppid, parent_id, start_ns, exit_ns, exit_code, exe, argv, comm, uid, gid, cgroup, netns, snapshot FROM processes ORDER BY id`, func(r *sqlRows) error {
+		p := Process{ID: ProcessID(r.int64(0)), PID: r.int32(1), PPID: r.int32(2), ParentID: ProcessID(r.int64(3)),
+			StartNS: r.int64(4), ExitNS: r.int64(5), ExitCode: r.int32(6), Exe: r.text(7), Comm: r.text(9),
+			UID: r.uint32(10), GID: r.uint32(11), Cgroup: r.text(12), NetNS: uint64(r.int64(13)), Snapshot: r.bool(14)}
+		if err := json.Unmarshal(r.bytes(8), &p.Argv); err != nil {
 			return fmt.Errorf("process %d argv: %w", p.ID, err)
 		}
 		t.Processes = append(t.Processes, p)
@@ -237,35 +263,52 @@ func readProcesses(db *sql.DB, t *Trace) error {
 	})
 }
 
-func readResources(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT id, kind, dev, ino, path, src, dst, listen, key FROM resources ORDER BY id`, func(r *sql.Rows) error {
-		var res Resource
-		var dev, ino int64
-		if err := r.Scan(&res.ID, &res.Kind, &dev, &ino, &res.Path, &res.Src, &res.Dst, &res.Listen, &res.Key); err != nil {
-			return err
+func readResources(c *sqlConn, t *Trace) (err error) {
+	if t.Resources, err = sized[Resource](c, "resources"); err != nil {
+		return err
+	}
+	return scanRows(c, `SELECT id, kind, dev, ino, path, src, dst, listen, key FROM resources ORDER BY id`, func(r *sqlRows) error {
+		res := Resource{ID: ResourceID(r.int64(0)), Dev: uint64(r.int64(2)), Ino: uint64(r.int64(3)),
+			Path: r.text(4), Src: r.text(5), Dst: r.text(6), Listen: r.bool(7), Key: r.int64(8)}
+		kind := r.bytes(1)
+		if res.Kind = kindOf(kind); res.Kind == "" {
+			return fmt.Errorf("resource %d has unknown kind %q", res.ID, kind)
 		}
-		if !res.Kind.Valid() {
-			return fmt.Errorf("resource %d has unknown kind %q", res.ID, res.Kind)
-		}
-		res.Dev, res.Ino = uint64(dev), uint64(ino)
 		t.Resources = append(t.Resources, res)
 		return nil
 	})
 }
 
+// kindOf is the kind named b, "" if none. It shares the strings of Kinds
+// rather than allocating one per resource.
+func kindOf(b []byte) ResourceKind {
+	for _, k := range Kinds {
+		if string(b) == string(k) {
+			return k
+		}
+	}
+	return ""
+}
+
 // readAccesses reads the largest table in two halves by process, on two
-// connections at once: the pure-Go SQLite spends most of a read in per-column
-// calls, and the halves keep both cores busy once the other tables are read.
-// The halves fill the two ends of one slice sized by counting first (a
-// count costs no column calls), so the table is held once.
-func readAccesses(db *sql.DB, t *Trace) error {
-	var maxProcess sql.NullInt64
-	var total, first int
-	if err := db.QueryRow(`SELECT max(process_id), count(*) FROM accesses`).Scan(&maxProcess, &total); err != nil {
+// connections at once, to keep both cores busy once the other tables are
+// read. The halves fill the two ends of one slice sized by counting first
+// (a count costs no column calls), so the table is held once.
+func readAccesses(c *sqlConn, t *Trace) error {
+	// The count and the maximum are separate queries, so that SQLite
+	// answers each from the b-tree's structure (the cells per page, the
+	// last key) rather than row by row.
+	total, err := queryInt(c, `SELECT count(*) FROM accesses`)
+	if err != nil {
 		return err
 	}
-	mid := maxProcess.Int64 / 2
-	if err := db.QueryRow(`SELECT count(*) FROM accesses WHERE process_id <= ?`, mid).Scan(&first); err != nil {
+	maxProcess, err := queryInt(c, `SELECT coalesce(max(process_id), 0) FROM accesses`)
+	if err != nil {
+		return err
+	}
+	mid := maxProcess / 2
+	first, err := queryInt(c, `SELECT count(*) FROM accesses WHERE process_id <= ?`, mid)
+	if err != nil {
 		return err
 	}
 	first = min(first, total)
@@ -276,21 +319,35 @@ func readAccesses(db *sql.DB, t *Trace) error {
 	var reads [2]func() error
 	for i, where := range []string{"process_id <= ?", "process_id > ?"} {
 		reads[i] = func() error {
-			return scanRows(db, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses WHERE `+where+` ORDER BY process_id, resource_id`, func(r *sql.Rows) error {
-				var a Access
-				if err := r.Scan(&a.Process, &a.Resource, &a.Opens, &a.OpensWrite, &a.Reads, &a.ReadBytes, &a.Writes, &a.WriteBytes,
-					&a.Creates, &a.Removes, &a.Renames, &a.SharedMaps, &a.Execs, &a.Connects, &a.Accepts, &a.Listens, &a.FirstNS, &a.LastNS); err != nil {
-					return err
-				}
-				halves[i] = append(halves[i], a)
-				return nil
-			}, mid)
+			// The first half reads on c, the second on a connection of its own.
+			read := func(c *sqlConn) error {
+				return scanRows(c, `SELECT process_id, resource_id, opens, opens_write, reads, read_bytes, writes, write_bytes, creates, removes, renames, shared_maps, execs, connects, accepts, listens, first_ns, last_ns FROM accesses WHERE `+where+` ORDER BY process_id, resource_id`, func(r *sqlRows) error {
+					halves[i] = append(halves[i], Access{Process: ProcessID(r.int64(0)), Resource: ResourceID(r.int64(1)),
+						Opens: r.int64(2), OpensWrite: r.int64(3), Reads: r.int64(4), ReadBytes: r.int64(5),
+						Writes: r.int64(6), WriteBytes: r.int64(7), Creates: r.int64(8), Removes: r.int64(9),
+						Renames: r.int64(10), SharedMaps: r.int64(11), Execs: r.int64(12), Connects: r.int64(13),
+						Accepts: r.int64(14), Listens: r.int64(15), FirstNS: r.int64(16), LastNS: r.int64(17)})
+					return nil
+				}, mid)
+			}
+			if i == 0 {
+				return read(c)
+			}
+			return withConn(c.path, read)
 		}
 	}
 	if err := errors.Join(concurrently(reads[:]...)...); err != nil {
 		return err
 	}
-	if len(halves[0]) == first && len(halves[1]) == total-first {
+	// The halves seek by key and the count walks the tree's pages: in a
+	// damaged tree a key can end a half early or make it skip pages. A
+	// Writer adds and replaces rows but never deletes one, so finding fewer
+	// than counted means rows were lost, not that a recorder changed the
+	// trace meanwhile.
+	if read := int64(len(halves[0]) + len(halves[1])); read < total {
+		return fmt.Errorf("%d rows counted, %d found", total, read)
+	}
+	if int64(len(halves[0])) == first && int64(len(halves[1])) == total-first {
 		t.Accesses = all // both halves filled their places exactly
 	} else {
 		t.Accesses = append(append(make([]Access, 0, len(halves[0])+len(halves[1])), halves[0]...), halves[1]...)
@@ -298,46 +355,31 @@ func readAccesses(db *sql.DB, t *Trace) error {
 	return nil
 }
 
-func readSignals(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT sender_id, target_id, target_pid, signo, count, first_ns, last_ns FROM signals`, func(r *sql.Rows) error {
-		var s Signal
-		if err := r.Scan(&s.Sender, &s.Target, &s.TargetPID, &s.Signo, &s.Count, &s.FirstNS, &s.LastNS); err != nil {
-			return err
-		}
-		t.Signals = append(t.Signals, s)
+func readSignals(c *sqlConn, t *Trace) error {
+	return scanRows(c, `SELECT sender_id, target_id, target_pid, signo, count, first_ns, last_ns FROM signals`, func(r *sqlRows) error {
+		t.Signals = append(t.Signals, Signal{Sender: ProcessID(r.int64(0)), Target: ProcessID(r.int64(1)), TargetPID: r.int32(2),
+			Signo: r.int32(3), Count: r.int64(4), FirstNS: r.int64(5), LastNS: r.int64(6)})
 		return nil
 	})
 }
 
-func readCounters(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT name, value FROM counters`, func(r *sql.Rows) error {
-		var c Counter
-		if err := r.Scan(&c.Name, &c.Value); err != nil {
-			return err
-		}
-		t.Counters = append(t.Counters, c)
+func readCounters(c *sqlConn, t *Trace) error {
+	return scanRows(c, `SELECT name, value FROM counters`, func(r *sqlRows) error {
+		t.Counters = append(t.Counters, Counter{Name: r.text(0), Value: r.int64(1)})
 		return nil
 	})
 }
 
-func readBlindSpots(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT what, count, detail FROM blind_spots`, func(r *sql.Rows) error {
-		var b BlindSpot
-		if err := r.Scan(&b.What, &b.Count, &b.Detail); err != nil {
-			return err
-		}
-		t.BlindSpots = append(t.BlindSpots, b)
+func readBlindSpots(c *sqlConn, t *Trace) error {
+	return scanRows(c, `SELECT what, count, detail FROM blind_spots`, func(r *sqlRows) error {
+		t.BlindSpots = append(t.BlindSpots, BlindSpot{What: r.text(0), Count: r.int64(1), Detail: r.text(2)})
 		return nil
 	})
 }
 
-func readUsers(db *sql.DB, t *Trace) error {
-	return scanRows(db, `SELECT uid, name FROM users ORDER BY uid`, func(r *sql.Rows) error {
-		var u User
-		if err := r.Scan(&u.UID, &u.Name); err != nil {
-			return err
-		}
-		t.Users = append(t.Users, u)
+func readUsers(c *sqlConn, t *Trace) error {
+	return scanRows(c, `SELECT uid, name FROM users ORDER BY uid`, func(r *sqlRows) error {
+		t.Users = append(t.Users, User{UID: r.uint32(0), Name: r.text(1)})
 		return nil
 	})
 }

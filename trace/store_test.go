@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -141,6 +143,114 @@ func TestUnfinalizedTraceReadable(t *testing.T) {
 		t.Fatalf("got finalized=%v processes=%d, want false and 1", tr.Meta.Finalized, len(tr.Processes))
 	}
 	w.abort()
+}
+
+// TestHotJournalRolledBack reads the trace of a recorder killed in the
+// middle of a transaction whose pages had already reached the file: the
+// reader must let SQLite roll the journal back and see the last commit.
+// The kill is simulated by copying the trace and its journal while the
+// writer holds the transaction open.
+func TestHotJournalRolledBack(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.trace")
+	want := sampleTrace()
+	want.Processes = nil
+	w, err := Create(path, want.Meta, want.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.abort()
+	// More processes than SQLite's page cache holds (2 MB), committed, then
+	// rewritten in a transaction: SQLite saves the committed pages to the
+	// journal and overwrites them in the file before the commit.
+	process := func(id ProcessID, exe string) Process {
+		return Process{ID: id, PID: int32(id), Exe: strings.Repeat(exe, 400), Argv: []string{}}
+	}
+	for id := ProcessID(1); id <= 1000; id++ {
+		want.Processes = append(want.Processes, process(id, "/committed"))
+		w.PutProcess(want.Processes[id-1])
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for id := ProcessID(1); id <= 1000; id++ {
+		w.PutProcess(process(id, "/uncommitted"))
+	}
+	if w.failed != nil {
+		t.Fatal(w.failed)
+	}
+	copied := filepath.Join(t.TempDir(), "killed.trace")
+	for _, suffix := range []string{"", "-journal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatalf("the writer left no %s: %v", path+suffix, err)
+		}
+		if err := os.WriteFile(copied+suffix, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Open(copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Processes, want.Processes) || got.Meta.Finalized {
+		t.Fatalf("got %d processes (finalized %v), not the %d committed ones", len(got.Processes), got.Meta.Finalized, len(want.Processes))
+	}
+	if _, err := os.Stat(copied + "-journal"); err == nil {
+		t.Fatal("the hot journal is still there: nothing was rolled back")
+	}
+}
+
+// TestOpenFindsLostAccesses damages the process ID of one access row, as
+// bit rot would. The reader reads the table in two halves that SQLite
+// finds by key: a key beyond the first half's end in its middle ends that
+// half early, and the second half starts after it, so the rows between
+// were lost without a word (before the reader counted them).
+func TestOpenFindsLostAccesses(t *testing.T) {
+	tr := sampleTrace()
+	tr.Accesses, tr.Signals = nil, nil
+	// Every counter 0 and a unique first_ns: the row's record ends with
+	// the process ID (1 byte), the resource ID (1 byte: IDs 0 and 1 would
+	// take none), first_ns (8 bytes, big-endian); the zeros take no bytes.
+	marker := func(p ProcessID, r ResourceID) int64 { return 1<<62 | int64(p)<<16 | int64(r) }
+	for p := ProcessID(1); p <= 40; p++ {
+		for r := ResourceID(2); r <= 51; r++ {
+			tr.Accesses = append(tr.Accesses, Access{Process: p, Resource: r, FirstNS: marker(p, r)})
+		}
+	}
+	b, err := os.ReadFile(writeTrace(t, t.TempDir(), tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageSize := int(b[16])<<8 | int(b[17])
+	damaged := false
+	for r := ResourceID(2); r <= 51 && !damaged; r++ {
+		key := binary.BigEndian.AppendUint64(nil, uint64(marker(5, r)))
+		at := bytes.Index(b, key)
+		if at < 2 || b[at-2] != 5 || b[at-1] != byte(r) {
+			t.Fatalf("access (5, %d) is not stored as this test expects", r)
+		}
+		// Only a row on a leaf page (type 10); a row on an interior page
+		// is found by the second half's seek.
+		if page := at / pageSize * pageSize; page > 0 && b[page] == 10 {
+			b[at-2] = 30 // the halves split at process 20
+			damaged = true
+		}
+	}
+	if !damaged {
+		t.Fatal("no access of process 5 on a leaf page")
+	}
+	path := filepath.Join(t.TempDir(), "damaged.trace")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Open(path); !errors.Is(err, ErrCorrupt) {
+		n := -1
+		if got != nil {
+			n = len(got.Accesses)
+		}
+		t.Fatalf("Open read %d of %d accesses, err = %v; want ErrCorrupt", n, len(tr.Accesses), err)
+	}
 }
 
 func TestCreateRefusesExisting(t *testing.T) {
