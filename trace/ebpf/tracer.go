@@ -42,7 +42,7 @@ type Config struct {
 	SelfPID int
 	// IOEntries bounds the per-(process, inode) counter map; 0 means 65536.
 	IOEntries uint32
-	// RingBytes is the ring buffer size (a power of two); 0 means 8 MiB.
+	// RingBytes is the ring buffer size (a power of two); 0 means 4 MiB.
 	RingBytes uint32
 	// Unrolled loads the programs built for older kernels: without the
 	// bpf_loop helper (before 5.17) or the bpf_rdonly_cast kfunc (before

@@ -40,7 +40,7 @@ const volatile __u32 filter_mode = 0; /* 0 all, 1 traced map, 2 cgroup */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
 struct {
