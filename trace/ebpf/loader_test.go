@@ -1,6 +1,7 @@
 package ebpf_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -159,5 +160,55 @@ func TestUnrolledVariant(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the snapshot of the unrolled variant does not show %s open in the child", probe)
+	}
+}
+
+// TestRecorderSignalsLeftOut checks that a signal sent to the recorder
+// (SelfPID: the Ctrl-C that stops it) is not recorded, while the same
+// signal sent by the same shell to another process is.
+func TestRecorderSignalsLeftOut(t *testing.T) {
+	requireRoot(t)
+	self := exec.Command("sleep", "30")
+	other := exec.Command("sleep", "30")
+	for _, c := range []*exec.Cmd{self, other} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Process.Kill(); c.Wait() }()
+	}
+	tr, err := New(Config{SelfPID: self.Process.Pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := held(t)
+	defer waitGone(t, ours)
+	defer tr.Close()
+	done := make(chan map[uint32]int)
+	go func() {
+		got := map[uint32]int{}
+		for {
+			ev, err := tr.ReadEvent()
+			if err != nil {
+				done <- got
+				return
+			}
+			if s, ok := ev.(*Signal); ok && s.Signo == 10 {
+				got[s.Target]++
+			}
+		}
+	}()
+	kill := fmt.Sprintf("kill -USR1 %d %d", self.Process.Pid, other.Process.Pid)
+	if err := exec.Command("/bin/sh", "-c", kill).Run(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	tr.Detach()
+	tr.Flush()
+	got := <-done
+	if got[uint32(other.Process.Pid)] != 1 {
+		t.Errorf("SIGUSR1 to another process recorded %d times, want 1", got[uint32(other.Process.Pid)])
+	}
+	if n := got[uint32(self.Process.Pid)]; n != 0 {
+		t.Errorf("SIGUSR1 to the recorder recorded %d times, want 0", n)
 	}
 }

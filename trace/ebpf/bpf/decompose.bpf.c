@@ -794,7 +794,9 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 	__u32 target = BPF_CORE_READ(task, tgid);
 	struct signal_ev *e;
 
-	if (sig == 0 || sig == SIGCHLD || target == tgid || tgid == self_tgid)
+	/* the recorder's own signals, sent or received (the Ctrl-C that
+	 * stops it), are not the application's */
+	if (sig == 0 || sig == SIGCHLD || target == tgid || tgid == self_tgid || target == self_tgid)
 		return 0;
 	if (!sent_by_current(info))
 		return 0;
