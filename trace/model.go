@@ -90,14 +90,15 @@ const (
 // Kinds lists every resource kind, in schema order.
 var Kinds = []ResourceKind{KindFile, KindDir, KindPipe, KindFIFO, KindUnix, KindTCP, KindUDP, KindSysVShm}
 
-// Valid reports whether k is one of Kinds.
-func (k ResourceKind) Valid() bool {
-	for _, known := range Kinds {
-		if k == known {
-			return true
+// kindOf is the kind named b, "" if none of Kinds. It returns the string of
+// Kinds rather than allocating one per resource read.
+func kindOf(b []byte) ResourceKind {
+	for _, k := range Kinds {
+		if string(b) == string(k) {
+			return k
 		}
 	}
-	return false
+	return ""
 }
 
 // Resource is something processes share. Which fields are set depends on

@@ -279,17 +279,6 @@ func readResources(c *sqlConn, t *Trace) (err error) {
 	})
 }
 
-// kindOf is the kind named b, "" if none. It shares the strings of Kinds
-// rather than allocating one per resource.
-func kindOf(b []byte) ResourceKind {
-	for _, k := range Kinds {
-		if string(b) == string(k) {
-			return k
-		}
-	}
-	return ""
-}
-
 // readAccesses reads the largest table in two halves by process, on two
 // connections at once, to keep both cores busy once the other tables are
 // read. The halves fill the two ends of one slice sized by counting first

@@ -197,14 +197,9 @@ func (r *sqlRows) integer(i int) (int64, bool) {
 
 // int64 reads column i into an int64.
 func (r *sqlRows) int64(i int) int64 {
-	if v, ok := r.integer(i); ok {
-		return v
-	}
-	v, err := strconv.ParseInt(string(r.bytes(i)), 10, 64)
-	if err != nil {
-		r.fail(i, err)
-	}
-	return v
+	return r.ranged(i, math.MinInt64, math.MaxInt64, func(s string) (int64, error) {
+		return strconv.ParseInt(s, 10, 64)
+	})
 }
 
 // int32 reads column i into an int32.

@@ -267,7 +267,9 @@ static __always_inline bool dgram_addr(struct file *f, struct io_key *k, void *u
 	} else if (fam == AF_UNIX) {
 		char first = 0;
 
-		__builtin_memset(sun, 0, SUN_LEN); /* here: zeroing it costs every socket read and write */
+		/* zeroed only here: zeroing it for every socket read and
+		 * write cost them all */
+		__builtin_memset(sun, 0, SUN_LEN);
 		bpf_probe_read_user(&first, 1, uaddr + 2);
 		if (first == 0) { /* abstract: length-delimited */
 			long n = alen - 2;
@@ -539,6 +541,7 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *t;
+	struct pt_regs *regs;
 	struct shmat_ev *e;
 
 	if ((unsigned long)ctx->ret >= (unsigned long)-4095 || skip_tgid(tgid))
@@ -549,9 +552,10 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 		stat_inc(STAT_RB_DROPS);
 		return 0;
 	}
+	regs = user_regs(t);
 	fill_hdr(&e->h, EV_SHMAT, tgid, leader_start(t));
-	e->shmid = FAST_READ(user_regs(t), di);
-	e->shmflg = FAST_READ(user_regs(t), dx);
+	e->shmid = FAST_READ(regs, di);
+	e->shmflg = FAST_READ(regs, dx);
 	e->addr = ctx->ret;
 	stat_inc(STAT_EVENTS);
 	bpf_ringbuf_submit(e, 0);
