@@ -152,20 +152,20 @@ type decomposeShmatEv struct {
 	Addr   uint64
 }
 
-type decomposeSignalEv struct {
-	_ structs.HostLayout
-	H struct {
-		_     structs.HostLayout
-		Type  uint32
-		Tgid  uint32
-		Start uint64
-		Ts    uint64
-	}
+type decomposeSigKey struct {
+	_           structs.HostLayout
+	Tgid        uint32
 	TargetTgid  uint32
-	Signo       uint32
+	Start       uint64
 	TargetStart uint64
-	Result      int32
+	Signo       uint32
 	Pad         uint32
+}
+
+type decomposeSigVal struct {
+	_     structs.HostLayout
+	First uint64
+	Count uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -178,6 +178,7 @@ const (
 	decomposeMapListenPorts        = "listen_ports"
 	decomposeMapListeners          = "listeners"
 	decomposeMapScratch            = "scratch"
+	decomposeMapSigs               = "sigs"
 	decomposeMapStats              = "stats"
 	decomposeMapTraced             = "traced"
 	decomposeProgExitAccept        = "exit_accept"
@@ -232,7 +233,8 @@ const (
 	decomposeVarListenKey          = "_listen_key"
 	decomposeVarPathopEv           = "_pathop_ev"
 	decomposeVarShmatEv            = "_shmat_ev"
-	decomposeVarSignalEv           = "_signal_ev"
+	decomposeVarSigKey             = "_sig_key"
+	decomposeVarSigVal             = "_sig_val"
 	decomposeVarEphemeralHi        = "ephemeral_hi"
 	decomposeVarEphemeralLo        = "ephemeral_lo"
 	decomposeVarFilterMode         = "filter_mode"
@@ -340,6 +342,7 @@ type decomposeMapSpecs struct {
 	ListenPorts  *ebpf.MapSpec `ebpf:"listen_ports"`
 	Listeners    *ebpf.MapSpec `ebpf:"listeners"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
+	Sigs         *ebpf.MapSpec `ebpf:"sigs"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
 	Traced       *ebpf.MapSpec `ebpf:"traced"`
 }
@@ -355,7 +358,8 @@ type decomposeVariableSpecs struct {
 	ListenKey   *ebpf.VariableSpec `ebpf:"_listen_key"`
 	PathopEv    *ebpf.VariableSpec `ebpf:"_pathop_ev"`
 	ShmatEv     *ebpf.VariableSpec `ebpf:"_shmat_ev"`
-	SignalEv    *ebpf.VariableSpec `ebpf:"_signal_ev"`
+	SigKey      *ebpf.VariableSpec `ebpf:"_sig_key"`
+	SigVal      *ebpf.VariableSpec `ebpf:"_sig_val"`
 	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
@@ -390,6 +394,7 @@ type decomposeMaps struct {
 	ListenPorts  *ebpf.Map `ebpf:"listen_ports"`
 	Listeners    *ebpf.Map `ebpf:"listeners"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
+	Sigs         *ebpf.Map `ebpf:"sigs"`
 	Stats        *ebpf.Map `ebpf:"stats"`
 	Traced       *ebpf.Map `ebpf:"traced"`
 }
@@ -402,6 +407,7 @@ func (m *decomposeMaps) Close() error {
 		m.ListenPorts,
 		m.Listeners,
 		m.Scratch,
+		m.Sigs,
 		m.Stats,
 		m.Traced,
 	)
@@ -418,7 +424,8 @@ type decomposeVariables struct {
 	ListenKey   *ebpf.Variable `ebpf:"_listen_key"`
 	PathopEv    *ebpf.Variable `ebpf:"_pathop_ev"`
 	ShmatEv     *ebpf.Variable `ebpf:"_shmat_ev"`
-	SignalEv    *ebpf.Variable `ebpf:"_signal_ev"`
+	SigKey      *ebpf.Variable `ebpf:"_sig_key"`
+	SigVal      *ebpf.Variable `ebpf:"_sig_val"`
 	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`

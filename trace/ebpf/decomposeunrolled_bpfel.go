@@ -152,20 +152,20 @@ type decomposeUnrolledShmatEv struct {
 	Addr   uint64
 }
 
-type decomposeUnrolledSignalEv struct {
-	_ structs.HostLayout
-	H struct {
-		_     structs.HostLayout
-		Type  uint32
-		Tgid  uint32
-		Start uint64
-		Ts    uint64
-	}
+type decomposeUnrolledSigKey struct {
+	_           structs.HostLayout
+	Tgid        uint32
 	TargetTgid  uint32
-	Signo       uint32
+	Start       uint64
 	TargetStart uint64
-	Result      int32
+	Signo       uint32
 	Pad         uint32
+}
+
+type decomposeUnrolledSigVal struct {
+	_     structs.HostLayout
+	First uint64
+	Count uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -178,6 +178,7 @@ const (
 	decomposeUnrolledMapListenPorts        = "listen_ports"
 	decomposeUnrolledMapListeners          = "listeners"
 	decomposeUnrolledMapScratch            = "scratch"
+	decomposeUnrolledMapSigs               = "sigs"
 	decomposeUnrolledMapStats              = "stats"
 	decomposeUnrolledMapTraced             = "traced"
 	decomposeUnrolledProgExitAccept        = "exit_accept"
@@ -232,7 +233,8 @@ const (
 	decomposeUnrolledVarListenKey          = "_listen_key"
 	decomposeUnrolledVarPathopEv           = "_pathop_ev"
 	decomposeUnrolledVarShmatEv            = "_shmat_ev"
-	decomposeUnrolledVarSignalEv           = "_signal_ev"
+	decomposeUnrolledVarSigKey             = "_sig_key"
+	decomposeUnrolledVarSigVal             = "_sig_val"
 	decomposeUnrolledVarEphemeralHi        = "ephemeral_hi"
 	decomposeUnrolledVarEphemeralLo        = "ephemeral_lo"
 	decomposeUnrolledVarFilterMode         = "filter_mode"
@@ -339,6 +341,7 @@ type decomposeUnrolledMapSpecs struct {
 	ListenPorts  *ebpf.MapSpec `ebpf:"listen_ports"`
 	Listeners    *ebpf.MapSpec `ebpf:"listeners"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
+	Sigs         *ebpf.MapSpec `ebpf:"sigs"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
 	Traced       *ebpf.MapSpec `ebpf:"traced"`
 }
@@ -354,7 +357,8 @@ type decomposeUnrolledVariableSpecs struct {
 	ListenKey   *ebpf.VariableSpec `ebpf:"_listen_key"`
 	PathopEv    *ebpf.VariableSpec `ebpf:"_pathop_ev"`
 	ShmatEv     *ebpf.VariableSpec `ebpf:"_shmat_ev"`
-	SignalEv    *ebpf.VariableSpec `ebpf:"_signal_ev"`
+	SigKey      *ebpf.VariableSpec `ebpf:"_sig_key"`
+	SigVal      *ebpf.VariableSpec `ebpf:"_sig_val"`
 	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
@@ -388,6 +392,7 @@ type decomposeUnrolledMaps struct {
 	ListenPorts  *ebpf.Map `ebpf:"listen_ports"`
 	Listeners    *ebpf.Map `ebpf:"listeners"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
+	Sigs         *ebpf.Map `ebpf:"sigs"`
 	Stats        *ebpf.Map `ebpf:"stats"`
 	Traced       *ebpf.Map `ebpf:"traced"`
 }
@@ -400,6 +405,7 @@ func (m *decomposeUnrolledMaps) Close() error {
 		m.ListenPorts,
 		m.Listeners,
 		m.Scratch,
+		m.Sigs,
 		m.Stats,
 		m.Traced,
 	)
@@ -416,7 +422,8 @@ type decomposeUnrolledVariables struct {
 	ListenKey   *ebpf.Variable `ebpf:"_listen_key"`
 	PathopEv    *ebpf.Variable `ebpf:"_pathop_ev"`
 	ShmatEv     *ebpf.Variable `ebpf:"_shmat_ev"`
-	SignalEv    *ebpf.Variable `ebpf:"_signal_ev"`
+	SigKey      *ebpf.Variable `ebpf:"_sig_key"`
+	SigVal      *ebpf.Variable `ebpf:"_sig_val"`
 	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`

@@ -21,9 +21,9 @@ const (
 	evExit   = 3
 	evFile   = 4
 	evPathOp = 5
-	evSignal = 6
-	evShmAt  = 7
-	evTask   = 8
+	// 6 was a signal record: signals are counted in a map (SignalCounters)
+	evShmAt = 7
+	evTask  = 8
 )
 
 // ProcKind says which lineage event a Proc is.
@@ -143,17 +143,6 @@ type PathOp struct {
 	Path  string
 }
 
-// Signal is one signal sent from one process to another.
-type Signal struct {
-	TGID        uint32
-	Start       uint64
-	TS          uint64
-	Target      uint32
-	TargetStart uint64
-	Signo       uint32
-	Result      int32
-}
-
 // ShmAt is a SysV shared memory attach.
 type ShmAt struct {
 	TGID  uint32
@@ -179,7 +168,7 @@ var (
 var ErrMalformed = errors.New("malformed kernel record")
 
 // ReadEvent blocks for the next record and decodes it into one of *Proc,
-// *File, *PathOp, *Signal or *ShmAt. It must not be called concurrently.
+// *File, *PathOp or *ShmAt. It must not be called concurrently.
 func (t *Tracer) ReadEvent() (any, error) {
 	if err := t.rd.ReadInto(&t.rec); err != nil {
 		return nil, err
@@ -238,13 +227,6 @@ func (d *decoder) decode(b []byte) (any, error) {
 			return nil, err
 		}
 		return pathOpOf(&d.pathop), nil
-	case evSignal:
-		var e decomposeSignalEv
-		if err := load(b, &e); err != nil {
-			return nil, err
-		}
-		return &Signal{TGID: e.H.Tgid, Start: e.H.Start, TS: e.H.Ts, Target: e.TargetTgid,
-			TargetStart: e.TargetStart, Signo: e.Signo, Result: e.Result}, nil
 	case evShmAt:
 		var e decomposeShmatEv
 		if err := load(b, &e); err != nil {
@@ -497,23 +479,28 @@ const (
 // entries keep changing while they are read). k and v are only valid
 // during the call. Counters must not be called concurrently.
 func (t *Tracer) Counters(fn func(k *IOKey, v *IOVal)) error {
-	m := t.maps.Maps["io"]
+	return readAll(t.maps.Maps["io"], &t.keyBuf, &t.valBuf, fn)
+}
+
+// readAll reads every entry of hash map m in batches into the reused
+// buffers *keys and *vals (allocated on first use: the maps are read every
+// second) and calls fn for each.
+func readAll[K, V any](m *ebpf.Map, keys *[]K, vals *[]V, fn func(k *K, v *V)) error {
 	const chunk = 4096
-	if t.keyBuf == nil { // reused: the map is read every second
-		t.keyBuf, t.valBuf = make([]IOKey, chunk), make([]IOVal, chunk)
+	if *keys == nil {
+		*keys, *vals = make([]K, chunk), make([]V, chunk)
 	}
-	keys, vals := t.keyBuf, t.valBuf
 	var cursor ebpf.MapBatchCursor
 	for {
-		n, err := m.BatchLookup(&cursor, keys, vals, nil)
+		n, err := m.BatchLookup(&cursor, *keys, *vals, nil)
 		for i := 0; i < n; i++ {
-			fn(&keys[i], &vals[i])
+			fn(&(*keys)[i], &(*vals)[i])
 		}
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read io counters: %w", err)
+			return fmt.Errorf("read map %s: %w", m, err)
 		}
 	}
 }
@@ -522,7 +509,11 @@ func (t *Tracer) Counters(fn func(k *IOKey, v *IOVal)) error {
 // processes that exited, of closed files). Entries already gone are
 // skipped; n is the number deleted.
 func (t *Tracer) DeleteCounters(keys []IOKey) (n int, err error) {
-	m := t.maps.Maps["io"]
+	return deleteAll(t.maps.Maps["io"], keys)
+}
+
+// deleteAll deletes keys from m, skipping those already gone.
+func deleteAll[K any](m *ebpf.Map, keys []K) (n int, err error) {
 	n, err = m.BatchDelete(keys, nil)
 	if err == nil {
 		return n, nil
@@ -535,10 +526,30 @@ func (t *Tracer) DeleteCounters(keys []IOKey) (n int, err error) {
 		case err == nil:
 			n++
 		case !errors.Is(err, ebpf.ErrKeyNotExist):
-			return n, fmt.Errorf("delete io counter: %w", err)
+			return n, fmt.Errorf("delete from map %s: %w", m, err)
 		}
 	}
 	return n, nil
+}
+
+// SigKey names one (sender, target, signal) counter; SigVal holds the
+// signals sent since First (its incarnation). Signals sent by the kernel
+// (timers, faults, the tty) and SIGCHLD are not counted.
+type (
+	SigKey = decomposeSigKey
+	SigVal = decomposeSigVal
+)
+
+// SignalCounters reads every entry of the signal counter map, like
+// Counters. Must not be called concurrently.
+func (t *Tracer) SignalCounters(fn func(k *SigKey, v *SigVal)) error {
+	return readAll(t.maps.Maps["sigs"], &t.sigKeys, &t.sigVals, fn)
+}
+
+// DeleteSignalCounters removes signal counter entries that will not change
+// again (their sender exited); n is the number deleted.
+func (t *Tracer) DeleteSignalCounters(keys []SigKey) (n int, err error) {
+	return deleteAll(t.maps.Maps["sigs"], keys)
 }
 
 // Stats are the kernel side's own counters, summed over CPUs.
@@ -550,13 +561,14 @@ type Stats struct {
 	IOOps       uint64 // read/write-like operations seen
 	SnapDrops   uint64 // snapshot records lost
 	TrackedFull uint64 // children that could not be added to the traced set
+	SigNew      uint64 // signal counter entries created
 }
 
 // Stats reads the kernel side's counters.
 func (t *Tracer) Stats() (Stats, error) {
 	var s Stats
 	m := t.maps.Maps["stats"]
-	fields := []*uint64{&s.RingDrops, &s.IONew, &s.IOFull, &s.Events, &s.IOOps, &s.SnapDrops, &s.TrackedFull}
+	fields := []*uint64{&s.RingDrops, &s.IONew, &s.IOFull, &s.Events, &s.IOOps, &s.SnapDrops, &s.TrackedFull, &s.SigNew}
 	for i, f := range fields {
 		var per []uint64
 		if err := m.Lookup(uint32(i), &per); err != nil {

@@ -10,7 +10,9 @@ import (
 )
 
 func TestDecodeRejectsMalformed(t *testing.T) {
-	for _, b := range [][]byte{nil, {1}, {1, 0, 0, 0}, {99, 0, 0, 0, 1, 2}, {evFile, 0, 0, 0, 1}} {
+	for _, b := range [][]byte{nil, {1}, {1, 0, 0, 0}, {99, 0, 0, 0, 1, 2}, {evFile, 0, 0, 0, 1},
+		append([]byte{6, 0, 0, 0}, make([]byte, 60)...), // the retired signal record
+	} {
 		if ev, err := Decode(b); err == nil {
 			t.Errorf("Decode(%v) = %v, want an error", b, ev)
 		}
@@ -29,7 +31,7 @@ func TestJoinPath(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, typ := range []uint32{evExec, evFork, evFile, evPathOp, evSignal, evShmAt} {
+	for _, typ := range []uint32{evExec, evFork, evFile, evPathOp, evShmAt, 6 /* retired: signal */} {
 		b := make([]byte, 16)
 		binary.LittleEndian.PutUint32(b, typ)
 		f.Add(b)
@@ -47,8 +49,8 @@ func TestRecordLayouts(t *testing.T) {
 	}
 	for name, v := range map[string]any{
 		"exec_ev": decomposeExecEv{}, "file_ev": decomposeFileEv{}, "pathop_ev": decomposePathopEv{},
-		"signal_ev": decomposeSignalEv{}, "shmat_ev": decomposeShmatEv{}, "task_ev": decomposeTaskEv{},
-		"io_key": decomposeIoKey{}, "io_val": decomposeIoVal{},
+		"shmat_ev": decomposeShmatEv{}, "task_ev": decomposeTaskEv{},
+		"io_key": decomposeIoKey{}, "io_val": decomposeIoVal{}, "sig_key": decomposeSigKey{}, "sig_val": decomposeSigVal{},
 	} {
 		var st *btf.Struct
 		if err := spec.Types.TypeByName(name, &st); err != nil {

@@ -81,11 +81,14 @@ type Tracer struct {
 	mu     sync.Mutex
 	closed bool
 
-	// keyBuf and valBuf are Counters' buffers; rec and dec ReadEvent's.
-	keyBuf []IOKey
-	valBuf []IOVal
-	rec    ringbuf.Record
-	dec    decoder
+	// keyBuf and valBuf are Counters' buffers, sigKeys and sigVals
+	// SignalCounters'; rec and dec ReadEvent's.
+	keyBuf  []IOKey
+	valBuf  []IOVal
+	sigKeys []SigKey
+	sigVals []SigVal
+	rec     ringbuf.Record
+	dec     decoder
 }
 
 // hookOf maps a program name to where it attaches. Programs not listed here

@@ -249,8 +249,9 @@ type session struct {
 	evs  uint64 // events handled
 	// snapshotDone is set once the snapshot of existing processes is read.
 	snapshotDone bool
-	// drainBuf is reused by every drain.
+	// drainBuf and sigBuf are reused by every drain.
 	drainBuf []counterEntry
+	sigBuf   []sigEntry
 }
 
 func (r *session) run(ctx context.Context) error {
@@ -277,6 +278,11 @@ func (r *session) run(ctx context.Context) error {
 	r.st.forget = func(keys []ebpf.IOKey) {
 		if _, err := tr.DeleteCounters(keys); err != nil {
 			r.st.dropped["counter delete error"]++
+		}
+	}
+	r.st.forgetSigs = func(keys []ebpf.SigKey) {
+		if _, err := tr.DeleteSignalCounters(keys); err != nil {
+			r.st.dropped["signal counter delete error"]++
 		}
 	}
 	noteListeners(tr)
@@ -433,8 +439,6 @@ func (r *session) handle(ev any) {
 		r.st.onFile(e)
 	case *ebpf.PathOp:
 		r.st.onPathOp(e)
-	case *ebpf.Signal:
-		r.st.onSignal(e)
 	case *ebpf.ShmAt:
 		r.st.onShmAt(e)
 	case readError:
@@ -472,6 +476,7 @@ func (r *session) drain() {
 	for i := range all {
 		r.st.onCounter(&all[i].k, &all[i].v, readAt)
 	}
+	r.drainSignals(readAt)
 	r.st.endDrain()
 	r.st.flush(r.w)
 	r.st.retire()
@@ -496,6 +501,9 @@ func (r *session) blindSpots() []trace.BlindSpot {
 	// without one, is described and waits to be read, or was evicted.
 	if read := r.st.incarnations + r.st.unresolved + r.st.inFlight(); st.IONew > read {
 		add("counter entries evicted", int64(st.IONew-read), "per-process file/socket counters evicted from the LRU map before they were read (raise IOEntries)")
+	}
+	if st.SigNew > r.st.sigEntries {
+		add("signal counters evicted", int64(st.SigNew-r.st.sigEntries), "(sender, target, signal) counters evicted from the kernel's LRU map before they were read")
 	}
 	if st.TrackedFull > 0 {
 		add("traced set full", int64(st.TrackedFull), "children of traced processes that could not be followed")

@@ -477,6 +477,38 @@ func TestSignal(t *testing.T) {
 	}
 }
 
+// TestManySignals: a process signalled 500 times by one sender makes one
+// row with count 500, and the signals are counted in the kernel, not sent
+// as 500 ring buffer records (PostgreSQL signals its processes thousands of
+// times a second).
+func TestManySignals(t *testing.T) {
+	const n = 500
+	tr := runCommand(t, fmt.Sprintf(`sh -c 'trap "" USR1; sleep 2' & sleep 0.3; for i in $(seq %d); do kill -USR1 $!; done; wait`, n))
+	shs := procsByExe(tr, "dash")
+	if len(shs) != 2 {
+		t.Fatalf("want two sh, got %d", len(shs))
+	}
+	var rows []trace.Signal
+	for _, s := range tr.Signals {
+		if s.Signo == int32(syscall.SIGUSR1) {
+			rows = append(rows, s)
+		}
+	}
+	if len(rows) != 1 {
+		t.Fatalf("want one SIGUSR1 row, got %+v", rows)
+	}
+	s := rows[0]
+	if s.Count != n || s.Sender == s.Target || (s.Sender != shs[0].ID && s.Sender != shs[1].ID) ||
+		(s.Target != shs[0].ID && s.Target != shs[1].ID) || s.FirstNS == 0 || s.LastNS < s.FirstNS {
+		t.Errorf("signal row %+v: want count %d from one sh to the other", s, n)
+	}
+	for _, c := range tr.Counters {
+		if c.Name == "events" && c.Value >= n {
+			t.Errorf("%d ring buffer records for a run of %d signals: signals are still records", c.Value, n)
+		}
+	}
+}
+
 // TestKernelSignalsHaveNoSender: the SIGALRMs of an interval timer are sent
 // by the kernel in the context of whatever runs on the CPU at that moment
 // (here two busy loops): they are no signal from that process.

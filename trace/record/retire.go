@@ -154,6 +154,7 @@ func (s *state) retireProcs(idle int) {
 			delete(s.sigs, k)
 		}
 	}
+	s.retireSigRoutes(retired)
 }
 
 // expireTombs drops tombstones that can no longer be needed: an exited

@@ -118,6 +118,7 @@ type state struct {
 
 	sigs      map[sigKey]*trace.Signal
 	dirtySigs map[sigKey]bool
+	sigRoutes map[ebpf.SigKey]*sigRoute
 
 	routes   map[ebpf.IOKey]*route
 	pending  map[ebpf.IOKey]pendingFile
@@ -133,6 +134,8 @@ type state struct {
 	accTomb  map[accKey]trace.Access
 	// forget deletes kernel counter entries that will not be needed.
 	forget func([]ebpf.IOKey)
+	// forgetSigs deletes kernel signal counter entries that will not change.
+	forgetSigs func([]ebpf.SigKey)
 	// Totals of what was ever created, retired or not.
 	accesses, signals int
 	// snapMaps notes, during the snapshot, the (process, resource) pairs
@@ -144,6 +147,7 @@ type state struct {
 
 	gen          int
 	incarnations uint64 // counter entries ever read (with a description)
+	sigEntries   uint64 // signal counter entries ever read
 	unresolved   uint64 // counter entries ever read without a description
 	expired      uint64 // descriptions whose counter entry was never read
 	dropped      map[string]int64
@@ -163,7 +167,7 @@ func newState(scope func(uint32, uint64) bool) *state {
 		boot: bootOffset(), scope: scope,
 		procs: map[procKey]*proc{}, procIDs: map[trace.ProcessID]*proc{}, resIDs: map[trace.ResourceID]*res{}, byPID: map[uint32]*proc{},
 		res: map[string]*res{}, acc: map[accKey]*access{}, dirtyAcc: map[accKey]bool{},
-		sigs: map[sigKey]*trace.Signal{}, dirtySigs: map[sigKey]bool{},
+		sigs: map[sigKey]*trace.Signal{}, dirtySigs: map[sigKey]bool{}, sigRoutes: map[ebpf.SigKey]*sigRoute{},
 		routes: map[ebpf.IOKey]*route{}, pending: map[ebpf.IOKey]pendingFile{}, undesc: map[ebpf.IOKey]undescribed{},
 		byInode: map[[2]uint64]inodeKey{}, lastFrom: map[uint32]string{},
 		listeners: map[netip.AddrPort]bool{}, dropped: map[string]int64{},
@@ -868,30 +872,6 @@ func (s *state) onPathOp(e *ebpf.PathOp) {
 	case ebpf.OpRenameFrom, ebpf.OpRenameTo:
 		a.Renames++
 	}
-}
-
-func (s *state) onSignal(e *ebpf.Signal) {
-	p := s.process(e.TGID, e.Start)
-	if p == nil {
-		return
-	}
-	k := sigKey{p.ID, int32(e.Target), int32(e.Signo)}
-	sg, ok := s.sigs[k]
-	if !ok {
-		sg = &trace.Signal{Sender: p.ID, TargetPID: int32(e.Target), Signo: int32(e.Signo), FirstNS: s.ns(e.TS)}
-		s.signals++
-		if t := s.processIfKnown(e.Target, e.TargetStart); t != nil {
-			sg.Target = t.ID
-		} else if t, ok := s.procTomb[procKey{e.Target, e.TargetStart}]; ok {
-			sg.Target = t.id
-		} else if t := s.process(e.Target, e.TargetStart); t != nil {
-			sg.Target = t.ID
-		}
-		s.sigs[k] = sg
-	}
-	sg.Count++
-	sg.LastNS = s.ns(e.TS)
-	s.dirtySigs[k] = true
 }
 
 func (s *state) onShmAt(e *ebpf.ShmAt) {

@@ -51,7 +51,8 @@ enum addr_src { A_NONE, A_SENDTO, A_RECVFROM, A_SENDMSG, A_RECVMSG };
 struct exec_ev _exec_ev = {};
 struct file_ev _file_ev = {};
 struct pathop_ev _pathop_ev = {};
-struct signal_ev _signal_ev = {};
+struct sig_key _sig_key = {};
+struct sig_val _sig_val = {};
 struct shmat_ev _shmat_ev = {};
 struct io_key _io_key = {};
 struct io_val _io_val = {};
@@ -796,7 +797,8 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 target = BPF_CORE_READ(task, tgid);
-	struct signal_ev *e;
+	struct sig_key k = {};
+	struct sig_val *v;
 
 	/* the recorder's own signals, sent or received (the Ctrl-C that
 	 * stops it), are not the application's */
@@ -806,19 +808,22 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 		return 0;
 	if (skip_tgid(tgid) && !(filter_mode == 1 && bpf_map_lookup_elem(&traced, &target)))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(STAT_RB_DROPS);
-		return 0;
+	k.tgid = tgid;
+	k.start = leader_start(bpf_get_current_task_btf());
+	k.target_tgid = target;
+	k.target_start = leader_start(task);
+	k.signo = sig;
+	v = bpf_map_lookup_elem(&sigs, &k);
+	if (!v) {
+		struct sig_val z = {.first = bpf_ktime_get_boot_ns()};
+
+		if (bpf_map_update_elem(&sigs, &k, &z, BPF_NOEXIST) == 0)
+			stat_inc(STAT_SIG_NEW);
+		v = bpf_map_lookup_elem(&sigs, &k);
+		if (!v)
+			return 0;
 	}
-	fill_hdr(&e->h, EV_SIGNAL, tgid, leader_start(bpf_get_current_task_btf()));
-	e->target_tgid = target;
-	e->signo = sig;
-	e->target_start = leader_start(task);
-	e->result = result;
-	e->pad = 0;
-	stat_inc(STAT_EVENTS);
-	bpf_ringbuf_submit(e, 0);
+	__sync_fetch_and_add(&v->count, 1);
 	return 0;
 }
 

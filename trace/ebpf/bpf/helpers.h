@@ -57,6 +57,16 @@ struct {
 	__type(value, struct io_val);
 } io SEC(".maps");
 
+/* Signal counters: a busy application signals all the time (PostgreSQL
+ * wakes its processes with SIGUSR1), so a signal is a counter the recorder
+ * reads every second, not a ring buffer record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sig_key);
+	__type(value, struct sig_val);
+} sigs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

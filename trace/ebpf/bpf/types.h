@@ -16,7 +16,7 @@ enum ev_type {
 	EV_EXIT = 3,
 	EV_FILE = 4,   /* first sight of (process, file) or an open/connect/accept/listen/mmap */
 	EV_PATHOP = 5, /* unlink/rmdir/mkdir/mknod/rename inside a directory */
-	EV_SIGNAL = 6,
+	/* 6 was EV_SIGNAL: signals are counted in the sigs map instead */
 	EV_SHMAT = 7,
 	EV_TASK = 8,   /* snapshot: a process already running */
 };
@@ -58,6 +58,7 @@ enum stat_idx {
 	STAT_IO_OPS = 4,     /* hot-path operations counted */
 	STAT_SNAP_DROPS = 5, /* snapshot records that did not fit the iterator buffer */
 	STAT_TRACED_FULL = 6,/* traced-tgid map updates that failed */
+	STAT_SIG_NEW = 7,    /* signal counter entries created in the sigs map */
 	STAT_MAX = 8,
 };
 
@@ -135,13 +136,24 @@ struct pathop_ev {
 	char base[PATH_BUF];
 };
 
-struct signal_ev {
-	struct hdr h;
+/* Key of the per-(sender, target, signal) counters: the sender is the
+ * process that called kill/tgkill/sigqueue, the target the process the
+ * signal was sent to; each is named by its tgid and its leader's start time
+ * (pids are reused). */
+struct sig_key {
+	__u32 tgid;
 	__u32 target_tgid;
-	__u32 signo;
+	__u64 start;
 	__u64 target_start;
-	__s32 result;
+	__u32 signo;
 	__u32 pad;
+};
+
+/* Signals sent since the entry was created at first
+ * (bpf_ktime_get_boot_ns), which identifies the incarnation. */
+struct sig_val {
+	__u64 first;
+	__u64 count;
 };
 
 struct shmat_ev {
