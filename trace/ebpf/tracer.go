@@ -52,6 +52,18 @@ type Config struct {
 	// bpf_rdonly_cast cannot cast to void: probe reads instead of direct
 	// loads of fd table slots. New otherwise falls back to it by itself.
 	NoVoidCast bool
+	// Listeners are the TCP listeners that predate the recording. New
+	// writes them before it attaches the programs, which lets the hot path
+	// tell a server end from a client end without a hash lookup; later ones
+	// go through NoteListener.
+	Listeners []Listener
+}
+
+// Listener is a TCP port listened on in the network namespace with inode
+// number NetNS.
+type Listener struct {
+	NetNS uint32
+	Port  uint16
 }
 
 // Hook is one attached (or refused) kernel hook.
@@ -128,6 +140,10 @@ func New(cfg Config) (*Tracer, error) {
 	if err := t.load(); err != nil {
 		t.Close()
 		return nil, err
+	}
+	for _, l := range cfg.Listeners {
+		// best effort: a full map only costs aggregation
+		t.noteListener(l.NetNS, l.Port, false)
 	}
 	if err := t.attach(); err != nil {
 		t.Close()
@@ -348,13 +364,37 @@ func (t *Tracer) Track(pid uint32) error {
 
 // NoteListener tells the programs that port is listened on (TCP) in the
 // network namespace with inode netns, for a listener that predates the
-// recording: it tells the server end of that port's connections.
+// recording but was found after New: it tells the server end of that port's
+// connections.
 func (t *Tracer) NoteListener(netns uint32, port uint16) error {
+	return t.noteListener(netns, port, true)
+}
+
+// lpMany is LP_MANY of the BPF side: listen_ports defers to the listeners map.
+const lpMany uint64 = 0xffffffffffffffff
+
+// noteListener adds (netns, port) to the listeners map and the listen_ports
+// array. While the programs run (attached), the array entry may change
+// under us, and user space cannot compare-and-swap: it then writes lpMany,
+// which defers to the map and is right whatever the programs wrote.
+func (t *Tracer) noteListener(netns uint32, port uint16, attached bool) error {
 	k := decomposeListenKey{Netns: netns, Port: port}
 	if err := t.maps.Maps["listeners"].Put(&k, uint8(1)); err != nil {
 		return fmt.Errorf("note listener on port %d: %w", port, err)
 	}
-	if err := t.maps.Maps["listen_ports"].Put(uint32(port), uint8(1)); err != nil {
+	ports := t.maps.Maps["listen_ports"]
+	var cur uint64
+	if err := ports.Lookup(uint32(port), &cur); err != nil {
+		return fmt.Errorf("note listener on port %d: %w", port, err)
+	}
+	v := uint64(netns)
+	switch {
+	case cur == v:
+		return nil
+	case attached || cur != 0:
+		v = lpMany
+	}
+	if err := ports.Put(uint32(port), v); err != nil {
 		return fmt.Errorf("note listener on port %d: %w", port, err)
 	}
 	return nil

@@ -62,21 +62,32 @@ func readNetTables() netTables {
 // anyPort is ap with port 0: the client end of a connection aggregate.
 func anyPort(ap netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(ap.Addr(), 0) }
 
-// noteListeners tells the tracer which TCP ports of the recorder's network
-// namespace were listened on before it started, so that connections to
-// them are counted per client address and server endpoint from the first
-// byte (see ebpf.KeyGenTCPAggregate). Listeners it cannot see here (other
+// tcpListeners lists the TCP ports of the recorder's network namespace
+// listened on now. Given to the tracer before the recording starts
+// (ebpf.Config.Listeners), they let connections to them be counted per
+// client address and server endpoint from the first byte (see
+// ebpf.KeyGenTCPAggregate). Listeners it cannot see here (other
 // namespaces) are learnt when they listen again, and until then the
 // ephemeral port range tells the ends apart.
-func noteListeners(tr *ebpf.Tracer) {
+func tcpListeners() []ebpf.Listener {
 	ns := uint32(selfNetNS())
+	var out []ebpf.Listener
 	for _, f := range []string{"tcp", "tcp6"} {
 		b, _ := os.ReadFile(procRoot + "/net/" + f)
 		parseInetTable(b, func(local, _ netip.AddrPort, st int, _ uint64) {
 			if st == tcpListen {
-				tr.NoteListener(ns, local.Port()) // best effort: a full map only costs aggregation
+				out = append(out, ebpf.Listener{NetNS: ns, Port: local.Port()})
 			}
 		})
+	}
+	return out
+}
+
+// noteListeners tells the running tracer about listeners that appeared
+// between tcpListeners and the start of the programs.
+func noteListeners(tr *ebpf.Tracer) {
+	for _, l := range tcpListeners() {
+		tr.NoteListener(l.NetNS, l.Port) // best effort: a full map only costs aggregation
 	}
 }
 

@@ -255,7 +255,7 @@ type session struct {
 }
 
 func (r *session) run(ctx context.Context) error {
-	cfg := ebpf.Config{IOEntries: r.opts.IOEntries}
+	cfg := ebpf.Config{IOEntries: r.opts.IOEntries, Listeners: tcpListeners()}
 	switch {
 	case r.opts.PID != 0, len(r.opts.Command) > 0:
 		cfg.Filter = ebpf.FilterPIDs

@@ -97,10 +97,12 @@ static __always_inline bool is_listener(__u32 netns, __u16 port)
 {
 	struct listen_key lk = {.netns = netns, .port = port};
 	__u32 p = port;
-	__u8 *any = bpf_map_lookup_elem(&listen_ports, &p);
+	__u64 *ns = bpf_map_lookup_elem(&listen_ports, &p);
 
-	if (!any || !*any)
+	if (!ns || !*ns)
 		return false;
+	if (*ns != LP_MANY)
+		return *ns == netns;
 	return bpf_map_lookup_elem(&listeners, &lk) != NULL;
 }
 
@@ -167,6 +169,7 @@ static __always_inline void note_listener(struct file *f)
 	struct sock *sk = stream_sock(f);
 	struct listen_key lk = {};
 	__u8 one = 1;
+	__u64 *ns;
 
 	if (!sk)
 		return;
@@ -174,8 +177,15 @@ static __always_inline void note_listener(struct file *f)
 	lk.port = FAST_READ(sk, __sk_common.skc_num);
 	if (lk.port) {
 		__u32 p = lk.port;
+		/* the listeners entry first: a reader that finds LP_MANY must
+		 * find it there */
 		bpf_map_update_elem(&listeners, &lk, &one, BPF_ANY);
-		bpf_map_update_elem(&listen_ports, &p, &one, BPF_ANY);
+		ns = bpf_map_lookup_elem(&listen_ports, &p);
+		if (ns) {
+			__u64 old = __sync_val_compare_and_swap(ns, 0, (__u64)lk.netns);
+			if (old != 0 && old != lk.netns)
+				*ns = LP_MANY;
+		}
 	}
 }
 

@@ -90,14 +90,19 @@ struct {
 	__type(value, __u8);
 } listeners SEC(".maps");
 
-/* listen_ports[port] is 1 once port was listened on (TCP) in any network
- * namespace: a quick "no" before the listeners lookup on the hot path (an
- * array lookup is inlined, a hash lookup is a call). */
+/* listen_ports[port] answers "is port a listener here?" on the hot path
+ * without a hash lookup (an array lookup is inlined, a hash lookup is three
+ * calls): 0 when port was never listened on (TCP), the inode number of the
+ * network namespace when only that one listened on it, LP_MANY when several
+ * did or when user space noted it while the programs ran: then the listeners
+ * map decides. Values only move from 0 to a namespace to LP_MANY. */
+#define LP_MANY (~0ULL) /* no namespace inode number: those are 32 bits */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64); /* 64 bits: compare-and-swap on 32 needs -mcpu=v3 */
 } listen_ports SEC(".maps");
 
 /* The local port range (net.ipv4.ip_local_port_range), set by the loader:
