@@ -212,6 +212,27 @@ rec_stop() {
 	REC_SUMMARY=$(sed -n 's/^recorded .* in \([0-9smh.]*\): \([0-9]*\) processes, \([0-9]*\) resources, .*, \([0-9]*\) events, \([0-9]*\) dropped$/rec_elapsed=\1 rec_processes=\2 rec_resources=\3 rec_events=\4 rec_drops=\5/p' "$REC_TRACE.out")
 }
 
+# ab_pair PAIR TRACE: one A/B pair of the calling script's run_arm (PAIR
+# ARM): untraced, and traced under a whole-host recording into TRACE. Odd
+# pairs run the untraced arm first, even pairs the traced one, so that the
+# machine's drift within a pair (it can lose 10 % of its speed in half a
+# minute) does not always count against the same arm. The recorder gets a
+# second to settle after it starts and after it stops.
+ab_pair() {
+	local pair=$1 tr=$2
+	if ((pair % 2 == 1)); then run_arm "$pair" untraced; fi
+	rec_start "$tr"
+	sleep 1
+	run_arm "$pair" traced
+	rec_stop
+	echo "recorder pair=$pair $REC_SUMMARY" >>"$WORK/recorder.txt"
+	rm -f "$tr"
+	if ((pair % 2 == 0)); then
+		sleep 1
+		run_arm "$pair" untraced
+	fi
+}
+
 # rec_drops_now: drops so far, from the recorder's last progress line.
 rec_drops_now() {
 	sed -n 's/.*drops \([0-9]*\)$/\1/p' "$REC_TRACE.err" | tail -1

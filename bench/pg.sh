@@ -2,16 +2,17 @@
 # Database: PostgreSQL (Debian) started by hand in a temporary data
 # directory on a loopback port, pgbench -i, then pgbench with a few clients
 # over TCP: the TPC-B-like default script and the select-only script (-S).
-# Interleaved A/B: untraced, traced (a whole-host `decompose record` started
-# before and stopped after the traced runs), untraced, traced, ...
+# Interleaved A/B pairs, untraced first in odd pairs and traced first in even
+# ones (see ab_pair in lib.sh); the traced arm runs under a whole-host
+# `decompose record` started before and stopped after it.
 # p99 comes from pgbench's per-transaction logs (-l).
 #
-#   sudo bash bench/pg.sh        # BENCH_PAIRS=5 BENCH_DURATION=20 BENCH_CLIENTS=4 BENCH_SCALE=10
+#   sudo bash bench/pg.sh        # BENCH_PAIRS=8 BENCH_DURATION=12 BENCH_CLIENTS=4 BENCH_SCALE=10
 # Targets: traced/untraced transactions/s >= 0.95; p99 latency within 10 %.
 source "$(dirname "$0")/lib.sh"
 
-PAIRS=${BENCH_PAIRS:-5}
-DUR=${BENCH_DURATION:-20}
+PAIRS=${BENCH_PAIRS:-8}
+DUR=${BENCH_DURATION:-12}
 CLIENTS=${BENCH_CLIENTS:-4}
 SCALE=${BENCH_SCALE:-10}
 if [ "$SMOKE" = 1 ]; then PAIRS=1 DUR=1 SCALE=1; fi
@@ -57,13 +58,7 @@ run_arm() { # pair arm
 for ((pair = 1; pair <= PAIRS; pair++)); do
 	wait_load >/dev/null
 	"$BT" waitclean -for "${FOREIGN_WAIT}s" >/dev/null
-	run_arm "$pair" untraced
-	rec_start "$WORK/pg.trace"
-	sleep 1
-	run_arm "$pair" traced
-	rec_stop
-	echo "recorder pair=$pair $REC_SUMMARY" >>"$WORK/recorder.txt"
-	rm -f "$WORK/pg.trace"
+	ab_pair "$pair" "$WORK/pg.trace"
 done
 
 {

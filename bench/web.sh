@@ -2,16 +2,18 @@
 # Web: nginx (Debian) on loopback serving a 4 KiB static file, and the same
 # file through a proxied request to an upstream (a second nginx server
 # block; no upstream keep-alive, as in a default proxy_pass), both with an
-# access log. wrk loads each for BENCH_DURATION seconds. Interleaved A/B:
-# untraced, traced (a whole-host `decompose record` started before and
-# stopped after the traced runs), untraced, traced, ...
+# access log. wrk loads each for BENCH_DURATION seconds. Interleaved A/B
+# pairs, untraced first in odd pairs and traced first in even ones (see
+# ab_pair in lib.sh); the traced arm runs under a whole-host
+# `decompose record` started before and stopped after it. Many short pairs:
+# back-to-back untraced runs of this load differ by up to 15 % here.
 #
-#   sudo bash bench/web.sh        # BENCH_PAIRS=5 BENCH_DURATION=10 BENCH_CONNS=32
+#   sudo bash bench/web.sh        # BENCH_PAIRS=10 BENCH_DURATION=6 BENCH_CONNS=32
 # Targets: traced/untraced requests/s >= 0.95; p99 latency within 10 %.
 source "$(dirname "$0")/lib.sh"
 
-PAIRS=${BENCH_PAIRS:-5}
-DUR=${BENCH_DURATION:-10}
+PAIRS=${BENCH_PAIRS:-10}
+DUR=${BENCH_DURATION:-6}
 CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 if [ "$SMOKE" = 1 ]; then PAIRS=1 DUR=1 CONNS=4; fi
@@ -90,13 +92,7 @@ run_arm() { # pair arm
 for ((pair = 1; pair <= PAIRS; pair++)); do
 	wait_load >/dev/null
 	"$BT" waitclean -for "${FOREIGN_WAIT}s" >/dev/null
-	run_arm "$pair" untraced
-	rec_start "$WORK/web.trace"
-	sleep 1
-	run_arm "$pair" traced
-	rec_stop
-	echo "recorder pair=$pair $REC_SUMMARY" >>"$WORK/recorder.txt"
-	rm -f "$WORK/web.trace"
+	ab_pair "$pair" "$WORK/web.trace"
 done
 
 {

@@ -386,16 +386,18 @@ IO_EXIT(recvmsg, W_READ, A_RECVMSG)
 /* two-fd copies: the first fd argument is read, the other written. */
 static __always_inline int copy_exit(long ret, int in_reg_is_si)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
 	struct task_struct *t;
 	struct pt_regs *regs;
 	struct io_key k = {};
 	long in, out;
+	__u32 tgid;
 
-	if (ret <= 0 || skip_tgid(tgid))
+	if (ret <= 0)
 		return 0;
 	t = bpf_get_current_task_btf();
+	tgid = FAST_READ(t, tgid); /* as in io_exit */
+	if (skip_tgid(tgid))
+		return 0;
 	regs = user_regs(t);
 	if (in_reg_is_si) { /* sendfile(out, in, ...) */
 		out = FAST_READ(regs, di);
@@ -424,16 +426,14 @@ int exit_copy_file_range(struct trace_event_raw_sys_exit *ctx) { return copy_exi
 /* one_fd counts a non-I/O operation (open, connect, ...) on fd. */
 static __always_inline int one_fd(long fd, __u32 what, __u32 reason, __u32 flags)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	struct task_struct *t;
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tgid = FAST_READ(t, tgid); /* as in io_exit */
 	struct io_key k = {};
 	struct file *f;
 	__u32 mode;
 
 	if (skip_tgid(tgid))
 		return 0;
-	t = bpf_get_current_task_btf();
 	f = cur_fd_file(t, fd);
 	if (!f)
 		return 0;
