@@ -2,11 +2,11 @@
 # Syscall cost: what a whole-host `decompose record` adds to each syscall.
 #
 # Tight loops (bench/sysloop.go, one OS thread, CPU time of that thread):
-# 64-byte write+read on a regular file (two untraced lseeks between), on a
-# pipe, on a unix socketpair and on a loopback TCP connection; a new loopback
-# TCP connection per iteration (socket, connect, accept4, close x2); and
-# getppid, which no hook watches, for the tax every syscall pays once a
-# syscall tracepoint is on. Interleaved A/B: untraced, traced, untraced, ...
+# 64-byte pwrite+pread at offset 0 of a regular file (write and read's hot
+# path), on a pipe, on a unix socketpair and on a loopback TCP connection;
+# a new loopback TCP connection per iteration (socket, connect, accept4,
+# close x2); and getppid, which no hook watches, for the tax every syscall
+# pays once a syscall tracepoint is on. Interleaved A/B: untraced, traced, untraced, ...
 # (the recorder is started and stopped around each traced run). Each case
 # waits for other decompose recorders on the host (other people's tests) to
 # go away and is repeated when one appeared during it.

@@ -56,6 +56,9 @@ capabilities CAP_BPF and CAP_PERFMON.`,
 	// For bench/ and whoever profiles the recorder's user-space side.
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the recorder to this file")
 	cmd.Flags().MarkHidden("cpuprofile")
+	// For bench/: what the attached hooks cost without the programs' work.
+	cmd.Flags().BoolVar(&opts.HooksOnly, "hooks-only", false, "attach the I/O hooks but count nothing (a benchmark's floor)")
+	cmd.Flags().MarkHidden("hooks-only")
 	return cmd
 }
 

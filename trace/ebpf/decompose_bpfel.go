@@ -238,6 +238,7 @@ const (
 	decomposeVarEphemeralHi        = "ephemeral_hi"
 	decomposeVarEphemeralLo        = "ephemeral_lo"
 	decomposeVarFilterMode         = "filter_mode"
+	decomposeVarHooksOnly          = "hooks_only"
 	decomposeVarRegsOffset         = "regs_offset"
 	decomposeVarSelfTgid           = "self_tgid"
 	decomposeVarVoidCast           = "void_cast"
@@ -363,6 +364,7 @@ type decomposeVariableSpecs struct {
 	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
+	HooksOnly   *ebpf.VariableSpec `ebpf:"hooks_only"`
 	RegsOffset  *ebpf.VariableSpec `ebpf:"regs_offset"`
 	SelfTgid    *ebpf.VariableSpec `ebpf:"self_tgid"`
 	VoidCast    *ebpf.VariableSpec `ebpf:"void_cast"`
@@ -429,6 +431,7 @@ type decomposeVariables struct {
 	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`
+	HooksOnly   *ebpf.Variable `ebpf:"hooks_only"`
 	RegsOffset  *ebpf.Variable `ebpf:"regs_offset"`
 	SelfTgid    *ebpf.Variable `ebpf:"self_tgid"`
 	VoidCast    *ebpf.Variable `ebpf:"void_cast"`

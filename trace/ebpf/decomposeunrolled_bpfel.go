@@ -238,6 +238,7 @@ const (
 	decomposeUnrolledVarEphemeralHi        = "ephemeral_hi"
 	decomposeUnrolledVarEphemeralLo        = "ephemeral_lo"
 	decomposeUnrolledVarFilterMode         = "filter_mode"
+	decomposeUnrolledVarHooksOnly          = "hooks_only"
 	decomposeUnrolledVarSelfTgid           = "self_tgid"
 	decomposeUnrolledVarVoidCast           = "void_cast"
 )
@@ -362,6 +363,7 @@ type decomposeUnrolledVariableSpecs struct {
 	EphemeralHi *ebpf.VariableSpec `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.VariableSpec `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.VariableSpec `ebpf:"filter_mode"`
+	HooksOnly   *ebpf.VariableSpec `ebpf:"hooks_only"`
 	SelfTgid    *ebpf.VariableSpec `ebpf:"self_tgid"`
 	VoidCast    *ebpf.VariableSpec `ebpf:"void_cast"`
 }
@@ -427,6 +429,7 @@ type decomposeUnrolledVariables struct {
 	EphemeralHi *ebpf.Variable `ebpf:"ephemeral_hi"`
 	EphemeralLo *ebpf.Variable `ebpf:"ephemeral_lo"`
 	FilterMode  *ebpf.Variable `ebpf:"filter_mode"`
+	HooksOnly   *ebpf.Variable `ebpf:"hooks_only"`
 	SelfTgid    *ebpf.Variable `ebpf:"self_tgid"`
 	VoidCast    *ebpf.Variable `ebpf:"void_cast"`
 }

@@ -115,6 +115,41 @@ func TestProbeReadVariant(t *testing.T) {
 	}
 }
 
+// TestHooksOnly: with HooksOnly every hook is attached, but reads, writes
+// and opens are not counted (the floor bench/ measures against).
+func TestHooksOnly(t *testing.T) {
+	requireRoot(t)
+	tr, err := New(Config{HooksOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := held(t)
+	defer waitGone(t, ours)
+	defer tr.Close()
+	for _, h := range tr.Hooks() {
+		if h.Err != nil {
+			t.Errorf("hook %s refused: %v", h.Name, h.Err)
+		}
+	}
+	cmd := exec.Command("/bin/sh", "-c", "cat /etc/hostname >/dev/null")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tr.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	tr.Counters(func(k *IOKey, _ *IOVal) {
+		if k.Tgid == uint32(cmd.Process.Pid) {
+			n++
+		}
+	})
+	if st.IOOps != 0 || n != 0 {
+		t.Errorf("%d operations and %d counters of the shell counted, want none", st.IOOps, n)
+	}
+}
+
 // TestUnrolledVariant loads the programs built for kernels without
 // bpf_loop, so that they keep loading and resolving paths here too: the
 // snapshot must find a file a child holds open, by its full path.

@@ -57,6 +57,10 @@ type Config struct {
 	// tell a server end from a client end without a hash lookup; later ones
 	// go through NoteListener.
 	Listeners []Listener
+	// HooksOnly attaches every hook but makes the read/write, copy and
+	// open/connect/accept/listen/mmap programs return at once, counting
+	// nothing: for benchmarks that measure what the hooks alone cost.
+	HooksOnly bool
 }
 
 // Listener is a TCP port listened on in the network namespace with inode
@@ -176,6 +180,9 @@ func (t *Tracer) load() error {
 	t.spec = spec
 	settings := map[string]any{"self_tgid": uint32(t.cfg.SelfPID), "filter_mode": uint32(t.cfg.Filter)}
 	settings["ephemeral_lo"], settings["ephemeral_hi"] = ephemeralPorts()
+	if t.cfg.HooksOnly {
+		settings["hooks_only"] = uint32(1)
+	}
 	for name, v := range settings {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("set %s: %w", name, err)

@@ -51,6 +51,9 @@ type Options struct {
 	Progress io.Writer
 	// IOEntries bounds the kernel counter map (0: 65536 entries).
 	IOEntries uint32
+	// HooksOnly records processes only: the I/O hooks are attached but
+	// count nothing (ebpf.Config.HooksOnly). For benchmarks.
+	HooksOnly bool
 	// Recorder is stored in the trace meta; empty means "decompose (ebpf)".
 	Recorder string
 	// OnLoading, when set, is called once the privileges and the output
@@ -255,7 +258,7 @@ type session struct {
 }
 
 func (r *session) run(ctx context.Context) error {
-	cfg := ebpf.Config{IOEntries: r.opts.IOEntries, Listeners: tcpListeners()}
+	cfg := ebpf.Config{IOEntries: r.opts.IOEntries, Listeners: tcpListeners(), HooksOnly: r.opts.HooksOnly}
 	switch {
 	case r.opts.PID != 0, len(r.opts.Command) > 0:
 		cfg.Filter = ebpf.FilterPIDs

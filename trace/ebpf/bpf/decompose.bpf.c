@@ -346,7 +346,7 @@ static __always_inline int io_exit(long ret, __u32 what, int asrc)
 	struct io_key k = {};
 	__u32 tgid;
 
-	if (ret <= 0)
+	if (ret <= 0 || hooks_only)
 		return 0;
 	t = bpf_get_current_task_btf();
 	tgid = FAST_READ(t, tgid); /* a load, where bpf_get_current_pid_tgid is a call */
@@ -392,7 +392,7 @@ static __always_inline int copy_exit(long ret, int in_reg_is_si)
 	long in, out;
 	__u32 tgid;
 
-	if (ret <= 0)
+	if (ret <= 0 || hooks_only)
 		return 0;
 	t = bpf_get_current_task_btf();
 	tgid = FAST_READ(t, tgid); /* as in io_exit */
@@ -426,12 +426,15 @@ int exit_copy_file_range(struct trace_event_raw_sys_exit *ctx) { return copy_exi
 /* one_fd counts a non-I/O operation (open, connect, ...) on fd. */
 static __always_inline int one_fd(long fd, __u32 what, __u32 reason, __u32 flags)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = FAST_READ(t, tgid); /* as in io_exit */
+	struct task_struct *t;
 	struct io_key k = {};
 	struct file *f;
-	__u32 mode;
+	__u32 mode, tgid;
 
+	if (hooks_only)
+		return 0;
+	t = bpf_get_current_task_btf();
+	tgid = FAST_READ(t, tgid); /* as in io_exit */
 	if (skip_tgid(tgid))
 		return 0;
 	f = cur_fd_file(t, fd);

@@ -180,6 +180,11 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
  * branch not taken is removed by the verifier. */
 const volatile __u32 void_cast = 0;
 
+/* Set by the loader for measurements only (Config.HooksOnly): the I/O,
+ * open and connect programs return at once, so that a benchmark can tell
+ * what the attached hooks cost from what the programs' work costs. */
+const volatile __u32 hooks_only = 0;
+
 /* fd_slot reads one slot of an fd array: a plain load where the kernel
  * allows it, else a bpf_probe_read_kernel call (tens of ns). */
 static __always_inline struct file *fd_slot(struct file **slot)
