@@ -466,7 +466,11 @@ func (r *session) drain() {
 	// on the map's iteration order.
 	all := r.drainBuf[:0]
 	readAt := bootNow()
-	if err := r.tr.Counters(func(k *ebpf.IOKey, v *ebpf.IOVal) { all = append(all, counterEntry{*k, *v}) }); err != nil {
+	if err := r.tr.Counters(func(k *ebpf.IOKey, v *ebpf.IOVal) {
+		if !r.st.unchanged(k, v) {
+			all = append(all, counterEntry{*k, *v})
+		}
+	}); err != nil {
 		r.st.dropped["counter read error"]++
 	}
 	r.drainBuf = all
