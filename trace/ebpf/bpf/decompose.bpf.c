@@ -182,9 +182,15 @@ static __always_inline void note_listener(struct file *f)
 		bpf_map_update_elem(&listeners, &lk, &one, BPF_ANY);
 		ns = bpf_map_lookup_elem(&listen_ports, &p);
 		if (ns) {
+#ifdef WALK_UNROLLED
+			/* compare-and-swap needs 5.12; this object serves older
+			 * kernels too: defer to the listeners map */
+			*ns = LP_MANY;
+#else
 			__u64 old = __sync_val_compare_and_swap(ns, 0, (__u64)lk.netns);
 			if (old != 0 && old != lk.netns)
 				*ns = LP_MANY;
+#endif
 		}
 	}
 }
