@@ -36,13 +36,7 @@ func testListenPorts(t *testing.T, unrolled bool) {
 		t.Fatal(err)
 	}
 	defer func() { stand.Process.Kill(); stand.Wait() }()
-	tr, err := New(Config{SelfPID: stand.Process.Pid, Unrolled: unrolled, Listeners: []Listener{{NetNS: ns, Port: preexisting}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := held(t)
-	defer waitGone(t, ours)
-	defer tr.Close()
+	tr := newTracer(t, Config{SelfPID: stand.Process.Pid, Unrolled: unrolled, Listeners: []Listener{{NetNS: ns, Port: preexisting}}})
 	port := func(p uint16) uint64 {
 		t.Helper()
 		v, err := tr.ListenPort(p)

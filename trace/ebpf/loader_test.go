@@ -27,11 +27,7 @@ func TestLoadAttachClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ours := held(t)
-	for _, h := range tr.Hooks() {
-		if h.Err != nil {
-			t.Errorf("hook %s refused: %v", h.Name, h.Err)
-		}
-	}
+	checkHooks(t, tr)
 	if n := len(ours.Progs); n < 40 {
 		t.Errorf("only %d programs loaded", n)
 	}
@@ -91,18 +87,8 @@ func TestLoadAttachClose(t *testing.T) {
 // load, and reads must still be counted.
 func TestProbeReadVariant(t *testing.T) {
 	requireRoot(t)
-	tr, err := New(Config{NoVoidCast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := held(t)
-	defer waitGone(t, ours)
-	defer tr.Close()
-	for _, h := range tr.Hooks() {
-		if h.Err != nil {
-			t.Errorf("hook %s refused: %v", h.Name, h.Err)
-		}
-	}
+	tr := newTracer(t, Config{NoVoidCast: true})
+	checkHooks(t, tr)
 	if err := exec.Command("/bin/sh", "-c", "cat /etc/hostname >/dev/null").Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,18 +105,8 @@ func TestProbeReadVariant(t *testing.T) {
 // and opens are not counted (the floor bench/ measures against).
 func TestHooksOnly(t *testing.T) {
 	requireRoot(t)
-	tr, err := New(Config{HooksOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := held(t)
-	defer waitGone(t, ours)
-	defer tr.Close()
-	for _, h := range tr.Hooks() {
-		if h.Err != nil {
-			t.Errorf("hook %s refused: %v", h.Name, h.Err)
-		}
-	}
+	tr := newTracer(t, Config{HooksOnly: true})
+	checkHooks(t, tr)
 	cmd := exec.Command("/bin/sh", "-c", "cat /etc/hostname >/dev/null")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
@@ -170,21 +146,11 @@ func TestUnrolledVariant(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	tr, err := New(Config{Unrolled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := held(t)
-	defer waitGone(t, ours)
-	defer tr.Close()
+	tr := newTracer(t, Config{Unrolled: true})
 	if !tr.Unrolled {
 		t.Fatal("the unrolled variant was not loaded")
 	}
-	for _, h := range tr.Hooks() {
-		if h.Err != nil {
-			t.Errorf("hook %s refused: %v", h.Name, h.Err)
-		}
-	}
+	checkHooks(t, tr)
 	found := false
 	if err := tr.Snapshot(func(ev any) {
 		if f, ok := ev.(*File); ok && f.TGID == uint32(child.Process.Pid) && f.Path == probe {
@@ -212,13 +178,7 @@ func TestRecorderSignalsLeftOut(t *testing.T) {
 		}
 		defer func() { c.Process.Kill(); c.Wait() }()
 	}
-	tr, err := New(Config{SelfPID: self.Process.Pid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := held(t)
-	defer waitGone(t, ours)
-	defer tr.Close()
+	tr := newTracer(t, Config{SelfPID: self.Process.Pid})
 	before, err := tr.Stats()
 	if err != nil {
 		t.Fatal(err)

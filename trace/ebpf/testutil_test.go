@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/decompose-dev/decompose/trace/ebpf"
 	"github.com/decompose-dev/decompose/trace/ebpf/ebpftest"
 )
 
@@ -27,5 +28,29 @@ func waitGone(t *testing.T, o ebpftest.Objects) {
 	}
 	if orphans, err := ebpftest.WaitNoOrphans(10 * time.Second); err != nil || len(orphans) > 0 {
 		t.Errorf("decompose programs held by no process: %v (%v)", orphans, err)
+	}
+}
+
+// newTracer starts a tracer with cfg; when the test ends it is closed and
+// its BPF objects must be gone (waitGone).
+func newTracer(t *testing.T, cfg Config) *Tracer {
+	t.Helper()
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := held(t)
+	t.Cleanup(func() { waitGone(t, ours) })
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// checkHooks fails the test for every hook the kernel refused.
+func checkHooks(t *testing.T, tr *Tracer) {
+	t.Helper()
+	for _, h := range tr.Hooks() {
+		if h.Err != nil {
+			t.Errorf("hook %s refused: %v", h.Name, h.Err)
+		}
 	}
 }

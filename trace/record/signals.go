@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/decompose-dev/decompose/trace"
@@ -35,27 +36,12 @@ func (r *session) drainSignals(readAt uint64) {
 	}
 	r.sigBuf = all
 	slices.SortFunc(all, func(a, b sigEntry) int {
-		if a.v.First != b.v.First {
-			return cmpU64(a.v.First, b.v.First)
-		}
-		if a.k.Tgid != b.k.Tgid {
-			return cmpU64(uint64(a.k.Tgid), uint64(b.k.Tgid))
-		}
-		return cmpU64(uint64(a.k.TargetTgid)<<32|uint64(a.k.Signo), uint64(b.k.TargetTgid)<<32|uint64(b.k.Signo))
+		return cmp.Or(cmp.Compare(a.v.First, b.v.First), cmp.Compare(a.k.Tgid, b.k.Tgid),
+			cmp.Compare(a.k.TargetTgid, b.k.TargetTgid), cmp.Compare(a.k.Signo, b.k.Signo))
 	})
 	for i := range all {
 		r.st.onSignalCounter(&all[i].k, &all[i].v, readAt)
 	}
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // onSignalCounter applies the current total of one kernel signal entry,
@@ -103,9 +89,7 @@ func (s *state) onSignalCounter(k *ebpf.SigKey, v *ebpf.SigVal, readAt uint64) {
 // signalTarget is the ID of the process a signal was sent to, or 0 when it
 // is not traced.
 func (s *state) signalTarget(k *ebpf.SigKey) trace.ProcessID {
-	if t := s.processIfKnown(k.TargetTgid, k.TargetStart); t != nil {
-		return t.ID
-	}
+	// process finds a known process first, but gives nil for a retired one
 	if t, ok := s.procTomb[procKey{k.TargetTgid, k.TargetStart}]; ok {
 		return t.id
 	}
