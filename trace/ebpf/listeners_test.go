@@ -97,8 +97,19 @@ func listenInNewNetNS(t *testing.T, port uint16) uint32 {
 		err error
 	}
 	done := make(chan result)
-	go func() {
+	var run func()
+	run = func() {
 		runtime.LockOSThread() // not unlocked: the thread dies with its namespace
+		if unix.Gettid() == unix.Getpid() {
+			// The process's main thread cannot die: it would stay in the
+			// namespace, and /proc/self/ns/net would name that one from
+			// then on. Hold it until another thread has done the work.
+			defer runtime.UnlockOSThread()
+			ch := make(chan struct{})
+			go func() { run(); close(ch) }()
+			<-ch
+			return
+		}
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			done <- result{err: err}
 			return
@@ -120,7 +131,8 @@ func listenInNewNetNS(t *testing.T, port uint16) uint32 {
 			return
 		}
 		done <- result{uint32(st.Ino), os.NewSyscallError("listen", unix.Listen(fd, 1))}
-	}()
+	}
+	go run()
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)
