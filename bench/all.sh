@@ -10,7 +10,7 @@ out=${BENCH_OUT:-/tmp/decompose-bench}
 mkdir -p "$out"
 failed=()
 : >"$out/all.md"
-for b in syscalls web pg churn recorder-cost engine; do
+for b in syscalls hookfloor web pg churn recorder-cost engine; do
 	echo "== bench/$b.sh" >&2
 	if bash "$here/$b.sh" >/dev/null; then
 		cat "$out/$b.md" >>"$out/all.md"

@@ -114,6 +114,7 @@ var smokeChecks = map[string]func(t *testing.T, recs []Record, md string){
 	"churn":         checkChurn,
 	"recorder-cost": checkRecorderCost,
 	"engine":        checkEngine,
+	"hookfloor":     checkHookfloor,
 }
 
 // TestSmoke runs every benchmark script at once (they take a few seconds
@@ -273,6 +274,21 @@ func checkEngine(t *testing.T, recs []Record, md string) {
 	positive(t, "engine procs", where(recs, "series=procs", "op=analyze"), "maxrss_mb")
 	if !strings.Contains(md, "| size | analyze | 10000 |") {
 		t.Errorf("engine.md lacks its rows:\n%s", md)
+	}
+}
+
+func checkHookfloor(t *testing.T, recs []Record, md string) {
+	// hookfloor.Arms and hookfloor.DefaultCases (that package imports this one)
+	for _, arm := range []string{"none", "syscall", "sock", "split", "rawexit"} {
+		for _, c := range []string{"getppid", "file", "pipe", "unix", "unixmsg", "tcp"} {
+			positive(t, "hookfloor "+arm+" "+c, where(recs, "arm="+arm, "case="+c), "ns_per_syscall", "iters")
+		}
+	}
+	if un := where(recs, "unavailable=1"); len(un) > 0 {
+		t.Errorf("hookfloor: hooks unavailable on this kernel: %v", un)
+	}
+	if !strings.Contains(md, "| unixmsg | 1 |") {
+		t.Errorf("hookfloor.md lacks its rows:\n%s", md)
 	}
 }
 

@@ -3,7 +3,8 @@
 #
 # Tight loops (bench/sysloop.go, one OS thread, CPU time of that thread):
 # 64-byte pwrite+pread at offset 0 of a regular file (write and read's hot
-# path), on a pipe, on a unix socketpair and on a loopback TCP connection;
+# path), on a pipe, on a unix socketpair (write/read, and sendto/recvfrom
+# as unixmsg) and on a loopback TCP connection;
 # a new loopback TCP connection per iteration (socket, connect, accept4,
 # close x2); and getppid, which no hook watches, for the tax every syscall
 # pays once a syscall tracepoint is on. Interleaved A/B: untraced, traced, untraced, ...
@@ -14,12 +15,13 @@
 # run_time_ns / run_cnt of each of the recorder's programs while the loops run.
 #
 #   sudo bash bench/syscalls.sh            # BENCH_PAIRS=7 BENCH_ITERS=2000000
-# Target: <= 150 ns added per read/write (file, pipe, unix, tcp) at the median.
+# Target: <= 150 ns added per read/write (file, pipe, unix, unixmsg, tcp) at the median.
+# bench/hookfloor.sh measures how much of that the hooks take before a program runs.
 source "$(dirname "$0")/lib.sh"
 
 PAIRS=${BENCH_PAIRS:-7}
 ITERS=${BENCH_ITERS:-2000000}
-CASES=${BENCH_CASES:-getppid,file,pipe,unix,tcp,connect}
+CASES=${BENCH_CASES:-getppid,file,pipe,unix,unixmsg,tcp,connect}
 CLEAN=(-clean -wait "${FOREIGN_WAIT}s")
 # smoke runs share the machine with other smoke runs' recorders: no waiting
 if [ "$SMOKE" = 1 ]; then PAIRS=1 ITERS=10000 CLEAN=(); fi
@@ -70,7 +72,7 @@ grep -q '^bpfprofile total_ms=' "$WORK/profile.md" || die "no BPF profile"
 cp "$WORK/profile.md" "$OUT/$NAME.profile.md"
 
 {
-	"$BT" sysab -raw "$RAW" -target 150 -cases file,pipe,unix,tcp
+	"$BT" sysab -raw "$RAW" -target 150 -cases file,pipe,unix,unixmsg,tcp
 	echo
 	echo "ns/iter is the CPU time of the looping thread (CLOCK_THREAD_CPUTIME_ID), so time other processes take on the shared machine is not counted; the wall-clock figures are in the raw file. The per-pair added cost compares a traced run with the untraced run just before it."
 	echo "getppid has no hook: what it gains is the tax every syscall of every process pays while any syscall tracepoint is attached. connect makes a new loopback connection per iteration (2 traced syscalls: connect, accept4; each creates two new counter keys and sends two file records through the ring buffer)."

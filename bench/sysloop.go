@@ -30,6 +30,7 @@ var SysCases = []SysCase{
 	{Name: "file", Syscalls: 2, Traced: 2, setup: setupFile},
 	{Name: "pipe", Syscalls: 2, Traced: 2, setup: setupPipe},
 	{Name: "unix", Syscalls: 2, Traced: 2, setup: setupUnix},
+	{Name: "unixmsg", Syscalls: 2, Traced: 2, setup: setupUnixMsg},
 	{Name: "tcp", Syscalls: 2, Traced: 2, Div: 10, setup: setupTCP},
 	{Name: "connect", Syscalls: 6, Traced: 2, Div: 50, setup: setupConnect},
 }
@@ -119,8 +120,9 @@ func rawRW(trap uintptr, fd int, b []byte) error {
 	return errno(e)
 }
 
-// rawPRW is rawRW for pread64/pwrite64 at offset 0.
-func rawPRW(trap uintptr, fd int, b []byte) error {
+// rawRW6 is rawRW with three more arguments, all zero: pread64/pwrite64 at
+// offset 0, sendto/recvfrom with no flags and no address.
+func rawRW6(trap uintptr, fd int, b []byte) error {
 	_, _, e := unix.RawSyscall6(trap, uintptr(fd), uintptr(unsafePointer(b)), uintptr(len(b)), 0, 0, 0)
 	return errno(e)
 }
@@ -143,10 +145,10 @@ func setupFile(dir string) (func() error, func(), error) {
 	}
 	fd := int(f.Fd())
 	return func() error {
-			if err := rawPRW(unix.SYS_PWRITE64, fd, buf64); err != nil {
+			if err := rawRW6(unix.SYS_PWRITE64, fd, buf64); err != nil {
 				return err
 			}
-			return rawPRW(unix.SYS_PREAD64, fd, buf64)
+			return rawRW6(unix.SYS_PREAD64, fd, buf64)
 		}, func() {
 			f.Close()
 			os.Remove(f.Name())
@@ -177,6 +179,21 @@ func setupUnix(string) (func() error, func(), error) {
 		return nil, nil, err
 	}
 	return pairLoop(p[0], p[1], func() { unix.Close(p[0]); unix.Close(p[1]) })
+}
+
+// setupUnixMsg is the unix case with sendto(2) and recvfrom(2) (no
+// address), the calls PostgreSQL and its clients make on their sockets.
+func setupUnixMsg(string) (func() error, func(), error) {
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() error {
+		if err := rawRW6(unix.SYS_SENDTO, p[0], buf64); err != nil {
+			return err
+		}
+		return rawRW6(unix.SYS_RECVFROM, p[1], buf64)
+	}, func() { unix.Close(p[0]); unix.Close(p[1]) }, nil
 }
 
 // listener opens a TCP listener on a free loopback port.

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/decompose-dev/decompose/bench"
+	"github.com/decompose-dev/decompose/bench/hookfloor"
 	"github.com/decompose-dev/decompose/fixtures/legacyshop"
 	"github.com/decompose-dev/decompose/fixtures/synth"
 	"github.com/decompose-dev/decompose/trace/record"
@@ -42,6 +43,8 @@ var commands = map[string]command{
 	"sysloop":    {"sysloop [-cases a,b] [-n N] [-dir D] [-prefix 'pair=1 arm=traced']: time tight syscall loops", sysloop},
 	"writer":     {"writer -file F [-rate 100000] [-for 10s]: paced 64-byte pwrites", writer},
 	"ab":         {"ab -raw FILE -metric name,higher|lower,target[,unit]...: A/B table with medians and ratios", ab},
+	"hookfloor":  {"hookfloor [-rounds 7] [-n N] [-cases a,b] [-dir D]: time the loops under do-nothing programs on each hook kind", hookfloorCmd},
+	"floorab":    {"floorab -raw FILE: table of what each hook kind added per syscall", floorab},
 	"sysab":      {"sysab -raw FILE [-target 150] [-cases file,pipe,unix]: added ns per traced syscall", sysab},
 	"wrk-lua":    {"wrk-lua: print the wrk script that reports rps and percentiles", wrkLua},
 	"wrk":        {"wrk < wrk-output: key=value summary", wrkParse},
@@ -88,7 +91,7 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func sysloop(args []string) error {
 	fs := flag.NewFlagSet("sysloop", flag.ExitOnError)
-	cases := fs.String("cases", "getppid,file,pipe,unix,tcp,connect", "cases to run, in order")
+	cases := fs.String("cases", "getppid,file,pipe,unix,unixmsg,tcp,connect", "cases to run, in order")
 	n := fs.Int("n", 1000000, "iterations per case (slow cases run fewer: tcp n/10, connect n/50)")
 	dir := fs.String("dir", "", "directory of the scratch file (default: $TMPDIR)")
 	prefix := fs.String("prefix", "", "fields to put before each line")
@@ -99,6 +102,32 @@ func sysloop(args []string) error {
 	fs.Parse(args)
 	return bench.RunSysLoops(os.Stdout, strings.Split(*cases, ","), *n, *dir, *prefix,
 		bench.Clean{Enabled: *clean, Ours: *ours, Wait: *wait, Tries: *tries})
+}
+
+func hookfloorCmd(args []string) error {
+	fs := flag.NewFlagSet("hookfloor", flag.ExitOnError)
+	rounds := fs.Int("rounds", 7, "rounds; each runs every arm once")
+	n := fs.Int("n", 300000, "iterations per case and arm (tcp n/10)")
+	cases := fs.String("cases", strings.Join(hookfloor.DefaultCases, ","), "cases to run, in order")
+	dir := fs.String("dir", "", "directory of the file case's scratch file (default: $TMPDIR)")
+	fs.Parse(args)
+	return hookfloor.Run(os.Stdout, *rounds, *n, strings.Split(*cases, ","), *dir)
+}
+
+func floorab(args []string) error {
+	fs := flag.NewFlagSet("floorab", flag.ExitOnError)
+	raw := fs.String("raw", "", "raw results of hookfloor")
+	fs.Parse(args)
+	recs, err := bench.ReadRecordsFile(*raw)
+	if err != nil {
+		return err
+	}
+	rows := hookfloor.Summarize(recs)
+	if len(rows) == 0 {
+		return fmt.Errorf("%s: no measurement", *raw)
+	}
+	hookfloor.Format(os.Stdout, rows)
+	return nil
 }
 
 func writer(args []string) error {
