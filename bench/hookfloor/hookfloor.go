@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 
 	"github.com/decompose-dev/decompose/bench"
@@ -67,8 +69,9 @@ func (a *attached) close() {
 	}
 }
 
-// ErrUnavailable wraps the reason an arm's hooks cannot be attached on
-// this kernel (the socket tracepoints need 6.3).
+// ErrUnavailable wraps the reason an arm's hooks cannot be loaded on this
+// kernel: it lacks the hook (the socket tracepoints need 6.3) or the
+// program type. Any other failure stops the run.
 var ErrUnavailable = errors.New("hook unavailable")
 
 // attach loads and attaches arm's programs from spec.
@@ -80,8 +83,11 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 			return nil, fmt.Errorf("no program %s in the floor object", name)
 		}
 		p, err := ebpf.NewProgram(ps)
-		if err != nil {
+		if errors.Is(err, btf.ErrNotFound) || errors.Is(err, ebpf.ErrNotSupported) {
 			return nil, fmt.Errorf("%w: load %s: %v", ErrUnavailable, name, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", name, err)
 		}
 		a.progs = append(a.progs, p)
 		return p, nil
@@ -108,7 +114,7 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
 			a.close()
-			return nil, fmt.Errorf("%w: attach %s: %v", ErrUnavailable, name, err)
+			return nil, fmt.Errorf("attach %s: %w", name, err)
 		}
 		a.links = append(a.links, l)
 	}
@@ -121,6 +127,9 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 // that no arm always runs right after another. An arm whose hooks this
 // kernel lacks is written once as unavailable=1 and left out.
 func Run(w io.Writer, rounds, iters int, cases []string, dir string) error {
+	if os.Geteuid() != 0 {
+		return errors.New("loading BPF programs needs root: run it with sudo")
+	}
 	spec, err := loadFloor()
 	if err != nil {
 		return fmt.Errorf("read the floor object: %w", err)

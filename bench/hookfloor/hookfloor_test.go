@@ -2,6 +2,7 @@ package hookfloor
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -43,6 +44,23 @@ round=1 arm=syscall case=getppid ns_per_syscall=210
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, b.String())
 		}
+	}
+}
+
+// TestMissingHookIsUnavailable: a tracepoint this kernel lacks makes its
+// arm unavailable, not the run fail.
+func TestMissingHookIsUnavailable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading BPF programs needs root; scripts/test.sh runs the tests as root")
+	}
+	spec, err := loadFloor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Programs["sock_send_length"].AttachTo = "no_such_tracepoint_in_any_kernel"
+	_, err = attach(spec, Arm{Name: "sock", tracing: []string{"sock_send_length"}})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("attach to a missing tracepoint: %v, want ErrUnavailable", err)
 	}
 }
 
