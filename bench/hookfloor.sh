@@ -32,6 +32,6 @@ log "$ROUNDS rounds of $ITERS iterations per case and arm (load $load, other rec
 	"$BT" floorab -raw "$RAW"
 	echo
 	echo "Each cell is the median over rounds of (ns per syscall with the arm's programs attached - ns per syscall with nothing attached, in the same round), with the range. getppid has no hook but the one on sys_exit: what the other arms add to it is the tax every syscall of every process pays while any syscall tracepoint is attached. Other decompose recorders on the host when the run started: $foreign."
-	grep -h 'unavailable=1' "$RAW" | sed 's/^/- /' || true
+	grep -h '^# arm ' "$RAW" | sed 's/^# arm /- unavailable: /' || true
 } >"$WORK/table.md"
 finish "The floor of each hook kind (do-nothing programs)"

@@ -125,7 +125,8 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 // key=value line per (round, arm, case): ns_per_syscall is the looping
 // thread's CPU time per syscall. Each round starts at a different arm, so
 // that no arm always runs right after another. An arm whose hooks this
-// kernel lacks is written once as unavailable=1 and left out.
+// kernel lacks is written once as unavailable=1, followed by a comment
+// line with the reason, and left out.
 func Run(w io.Writer, rounds, iters int, cases []string, dir string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("loading BPF programs needs root: run it with sudo")
@@ -144,7 +145,7 @@ func Run(w io.Writer, rounds, iters int, cases []string, dir string) error {
 			a, err := attach(spec, arm)
 			if errors.Is(err, ErrUnavailable) {
 				unavailable[arm.Name] = true
-				fmt.Fprintf(w, "arm=%s unavailable=1 reason=%q\n", arm.Name, err.Error())
+				fmt.Fprintf(w, "arm=%s unavailable=1\n# arm %s: %v\n", arm.Name, arm.Name, err)
 				continue
 			}
 			if err != nil {

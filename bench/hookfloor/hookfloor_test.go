@@ -17,7 +17,8 @@ round=2 arm=syscall case=pipe ns_per_syscall=450
 round=2 arm=none case=pipe ns_per_syscall=310
 round=3 arm=none case=pipe ns_per_syscall=290
 round=3 arm=syscall case=pipe ns_per_syscall=400
-arm=sock unavailable=1 reason="hook unavailable"
+arm=sock unavailable=1
+# arm sock: hook unavailable: load sock_send_length: not found
 round=1 arm=none case=getppid ns_per_syscall=170
 round=1 arm=syscall case=getppid ns_per_syscall=210
 `
