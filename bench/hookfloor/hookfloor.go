@@ -74,9 +74,15 @@ func (a *attached) close() {
 // program type. Any other failure stops the run.
 var ErrUnavailable = errors.New("hook unavailable")
 
-// attach loads and attaches arm's programs from spec.
-func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
+// attach loads and attaches arm's programs from spec; on an error, what it
+// had attached is closed again.
+func attach(spec *ebpf.CollectionSpec, arm Arm) (_ *attached, err error) {
 	a := &attached{}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
 	load := func(name string) (*ebpf.Program, error) {
 		ps := spec.Programs[name]
 		if ps == nil {
@@ -95,12 +101,10 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 	for _, sc := range arm.syscalls {
 		p, err := load("sys_exit_" + sc)
 		if err != nil {
-			a.close()
 			return nil, err
 		}
 		l, err := link.Tracepoint("syscalls", "sys_exit_"+sc, p, nil)
 		if err != nil {
-			a.close()
 			return nil, fmt.Errorf("attach sys_exit_%s: %w", sc, err)
 		}
 		a.links = append(a.links, l)
@@ -108,12 +112,10 @@ func attach(spec *ebpf.CollectionSpec, arm Arm) (*attached, error) {
 	for _, name := range arm.tracing {
 		p, err := load(name)
 		if err != nil {
-			a.close()
 			return nil, err
 		}
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
-			a.close()
 			return nil, fmt.Errorf("attach %s: %w", name, err)
 		}
 		a.links = append(a.links, l)

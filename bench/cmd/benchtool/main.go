@@ -118,15 +118,11 @@ func floorab(args []string) error {
 	fs := flag.NewFlagSet("floorab", flag.ExitOnError)
 	raw := fs.String("raw", "", "raw results of hookfloor")
 	fs.Parse(args)
-	recs, err := bench.ReadRecordsFile(*raw)
+	recs, err := readRaw(*raw, nil)
 	if err != nil {
 		return err
 	}
-	rows := hookfloor.Summarize(recs)
-	if len(rows) == 0 {
-		return fmt.Errorf("%s: no measurement", *raw)
-	}
-	hookfloor.Format(os.Stdout, rows)
+	hookfloor.Format(os.Stdout, hookfloor.Summarize(recs))
 	return nil
 }
 
